@@ -1,0 +1,67 @@
+// sbench: parse the command line, run one subcommand, map the outcome to an exit code
+// (0 ok, 1 failure, 2 usage error).
+#include <cstdio>
+#include <cstdlib>
+
+#include "cli.hpp"
+#include "sbench/core/error.hpp"
+#include "sbench/core/log.hpp"
+#include "sbench/core/version.hpp"
+
+namespace sbench::app {
+
+const TaskRegistry& Context::registry() {
+  if (loaded_) return *loaded_;
+  std::string dir = datasets_dir;
+  if (dir.empty()) {
+    if (const char* env = std::getenv("SBENCH_DATASETS")) dir = env;
+  }
+  if (dir.empty()) return TaskRegistry::builtin();
+  loaded_ = std::make_unique<TaskRegistry>(TaskRegistry::from_directory(dir));
+  return *loaded_;
+}
+
+ProgressFn Context::progress() {
+  if (!bar_) bar_ = std::make_unique<TerminalBar>(stderr, !quiet && TerminalBar::is_terminal(stderr));
+  return bar_->callback();
+}
+
+namespace {
+
+int run(int argc, char** argv) {
+  Context ctx;
+  CLI::App app{"sbench: prepare, train and evaluate the SustainBench tasks", "sbench"};
+  app.set_version_flag("--version", "sbench " + version());
+  app.require_subcommand(1);
+  app.add_flag("-v,--verbose", ctx.verbosity, "More log output (-vv for trace)");
+  app.add_flag("-q,--quiet", ctx.quiet, "Only errors; no progress bar");
+  app.add_option("--datasets", ctx.datasets_dir,
+                 "Task registry folder (tasks/*.json, bases/*.json) instead of the built-in cards; "
+                 "also SBENCH_DATASETS")
+      ->check(CLI::ExistingDirectory);
+
+  add_tasks_command(app, ctx);
+  add_doctor_command(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : static_cast<int>(ExitCode::usage);
+  }
+  init_logging(ctx.quiet ? -1 : ctx.verbosity);
+  try {
+    return ctx.action ? ctx.action() : static_cast<int>(ExitCode::usage);
+  } catch (const Error& e) {
+    spdlog::error("{}", e.what());
+    return static_cast<int>(e.exit_code());
+  } catch (const std::exception& e) {
+    spdlog::critical("internal error: {}", e.what());
+    return static_cast<int>(ExitCode::failure);
+  }
+}
+
+}  // namespace
+}  // namespace sbench::app
+
+int main(int argc, char** argv) { return sbench::app::run(argc, argv); }
