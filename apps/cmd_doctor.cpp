@@ -76,7 +76,8 @@ int run_doctor(Context& ctx, const DoctorOptions& opts) {
     j["torch_threads"] = torch_threads;
     j["task_registry"] = registry_status;
     for (const auto& d : deps) {
-      j["dependencies"].push_back({{"name", d.name}, {"compiled", d.compiled}, {"runtime", d.runtime}, {"notes", d.notes}});
+      j["dependencies"].push_back(
+          {{"name", d.name}, {"compiled", d.compiled}, {"runtime", d.runtime}, {"notes", d.notes}});
     }
     std::cout << j.dump(2) << '\n';
   } else {

@@ -13,7 +13,9 @@ namespace sbench::app {
 
 namespace {
 
-std::string shape_text(const std::vector<std::int64_t>& shape) { return fmt::format("{}", fmt::join(shape, "x")); }
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  return fmt::format("{}", fmt::join(shape, "x"));
+}
 
 std::string inputs_cell(const TaskCard& t) {
   std::vector<std::string> parts;
@@ -64,9 +66,10 @@ void print_table(const TaskRegistry& reg) {
   };
   print_row(header);
   for (const auto& r : rows) print_row(r);
-  std::cout << fmt::format("{} tasks. ** = published on different data, not comparable. "
-                           "`sbench tasks show ID` prints a full card.\n",
-                           rows.size());
+  std::cout << fmt::format(
+      "{} tasks. ** = published on different data, not comparable. "
+      "`sbench tasks show ID` prints a full card.\n",
+      rows.size());
 }
 
 }  // namespace

@@ -64,4 +64,6 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace sbench::app
 
-int main(int argc, char** argv) { return sbench::app::run(argc, argv); }
+int main(int argc, char** argv) {
+  return sbench::app::run(argc, argv);
+}

@@ -82,7 +82,8 @@ bool CsvReader::read_record(std::vector<std::string>& fields, std::size_t& start
       // Quoted field: runs to the next quote that is not doubled.
       for (;;) {
         c = buf->sbumpc();
-        if (c == eof) fail<FormatError>("{}: line {}: quoted field is not closed before the end of the file", name_, start_line);
+        if (c == eof)
+          fail<FormatError>("{}: line {}: quoted field is not closed before the end of the file", name_, start_line);
         if (c == '"') {
           if (buf->sgetc() == '"') {
             buf->sbumpc();
@@ -124,7 +125,9 @@ bool CsvReader::read_record(std::vector<std::string>& fields, std::size_t& start
 
 namespace {
 
-bool is_missing(std::string_view s) { return s.empty() || s == "NA" || s == "NaN" || s == "nan" || s == "N/A"; }
+bool is_missing(std::string_view s) {
+  return s.empty() || s == "NA" || s == "NaN" || s == "nan" || s == "N/A";
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

@@ -184,8 +184,9 @@ DType parse_descr(const std::string& descr, const std::string& context) {
     n = n * 10 + static_cast<std::size_t>(c - '0');
   }
   if (kind == 'O') {
-    fail<FormatError>("{}: unsupported dtype '{}': object arrays are Python pickles, which sbench never loads (supported: {})",
-                      context, descr, supported);
+    fail<FormatError>(
+        "{}: unsupported dtype '{}': object arrays are Python pickles, which sbench never loads (supported: {})",
+        context, descr, supported);
   }
   const bool big = order == '>' || (order == '=' && !host_is_little_endian());
   DType out{NpyKind::floating, 0, big};
@@ -195,7 +196,8 @@ DType parse_descr(const std::string& descr, const std::string& context) {
       break;
     case 'i':
     case 'u':
-      if (n == 1 || n == 2 || n == 4 || n == 8) out = {kind == 'i' ? NpyKind::signed_int : NpyKind::unsigned_int, n, big};
+      if (n == 1 || n == 2 || n == 4 || n == 8)
+        out = {kind == 'i' ? NpyKind::signed_int : NpyKind::unsigned_int, n, big};
       break;
     case 'f':
       if (n == 4 || n == 8) out = {NpyKind::floating, n, big};
@@ -203,8 +205,7 @@ DType parse_descr(const std::string& descr, const std::string& context) {
     case 'U':
       if (n >= 1) out = {NpyKind::unicode, 4 * n, big};
       break;
-    default:
-      break;
+    default: break;
   }
   if (out.itemsize == 0) fail<FormatError>("{}: unsupported dtype '{}' (supported: {})", context, descr, supported);
   return out;
@@ -304,11 +305,38 @@ std::size_t element_count(const std::vector<std::int64_t>& shape) {
 
 // ---- NpyArray ----
 
-NpyArray::NpyArray(NpyKind kind, std::size_t itemsize, std::vector<std::int64_t> shape)
-    : kind_(kind), itemsize_(itemsize), shape_(std::move(shape)), size_(detail::element_count(shape_)) {
-  if (itemsize_ == 0) fail<Error>("npy array with element size 0");
-  if (size_ > std::numeric_limits<std::size_t>::max() / itemsize_) fail<FormatError>("array of {} elements is too large", size_);
-  data_.assign(size_ * itemsize_, std::byte{0});
+namespace detail {
+ByteBuffer& ByteBuffer::operator=(const ByteBuffer& other) {
+  if (this == &other) return *this;
+  resize(other.size_);
+  if (size_) std::memcpy(data_.get(), other.data_.get(), size_);
+  return *this;
+}
+
+void ByteBuffer::resize(std::size_t n) {
+  if (n > capacity_) {
+    data_.reset(new std::byte[n]);  // default-initialized: no zero fill
+    capacity_ = n;
+  }
+  size_ = n;
+}
+}  // namespace detail
+
+NpyArray::NpyArray(NpyKind kind, std::size_t itemsize, std::vector<std::int64_t> shape) {
+  prepare(kind, itemsize, std::move(shape));
+  if (data_.size()) std::memset(data_.data(), 0, data_.size());
+}
+
+void NpyArray::prepare(NpyKind kind, std::size_t itemsize, std::vector<std::int64_t> shape) {
+  if (itemsize == 0) fail<Error>("npy array with element size 0");
+  const std::size_t count = detail::element_count(shape);
+  if (count > std::numeric_limits<std::size_t>::max() / itemsize)
+    fail<FormatError>("array of {} elements is too large", count);
+  kind_ = kind;
+  itemsize_ = itemsize;
+  shape_ = std::move(shape);
+  size_ = count;
+  data_.resize(size_ * itemsize_);
 }
 
 NpyArray NpyArray::from_strings(std::vector<std::int64_t> shape, const std::vector<std::string>& values) {
@@ -331,7 +359,9 @@ void NpyArray::throw_size_mismatch(std::size_t expected, std::size_t given) {
   fail<Error>("npy array: shape holds {} elements but {} values were given", expected, given);
 }
 
-std::string NpyArray::descr() const { return kind_name(kind_, itemsize_); }
+std::string NpyArray::descr() const {
+  return kind_name(kind_, itemsize_);
+}
 
 void NpyArray::check_holds(NpyKind kind, std::size_t itemsize) const {
   if (kind_ != kind || itemsize_ != itemsize) {
@@ -347,16 +377,13 @@ double NpyArray::element_as_double(std::size_t i) const {
     return v;
   };
   switch (kind_) {
-    case NpyKind::boolean:
-      return load(std::uint8_t{}) != 0 ? 1.0 : 0.0;
-    case NpyKind::floating:
-      return itemsize_ == 4 ? static_cast<double>(load(float{})) : load(double{});
+    case NpyKind::boolean: return load(std::uint8_t{}) != 0 ? 1.0 : 0.0;
+    case NpyKind::floating: return itemsize_ == 4 ? static_cast<double>(load(float{})) : load(double{});
     case NpyKind::signed_int:
     case NpyKind::unsigned_int:
       return kind_ == NpyKind::unsigned_int && itemsize_ == 8 ? static_cast<double>(load(std::uint64_t{}))
-                                                               : static_cast<double>(element_as_int(i));
-    case NpyKind::unicode:
-      break;
+                                                              : static_cast<double>(element_as_int(i));
+    case NpyKind::unicode: break;
   }
   fail<FormatError>("cannot convert a unicode array ({}) to numbers", descr());
 }
@@ -407,29 +434,46 @@ std::vector<std::string> NpyArray::strings() const {
 
 // ---- npy encoding ----
 
-NpyArray parse_npy(const std::byte* data, std::size_t size, const std::string& context) {
+namespace {
+
+// What an npy header says. The header occupies the first header_bytes bytes of the image.
+struct NpyHeader {
+  DType dtype;
+  std::string descr;
+  bool fortran = false;
+  std::vector<std::int64_t> shape;
+  std::size_t header_bytes = 0;
+};
+
+// Size of the fixed prefix (magic, version, length) and of the whole header, from the first 12
+// bytes (fewer when the image is shorter).
+std::pair<std::size_t, std::size_t> npy_header_extent(const std::byte* data, std::size_t size,
+                                                      const std::string& context) {
   if (size < kMagicSize + 4 || std::memcmp(data, kMagic, kMagicSize) != 0) {
     fail<FormatError>("{}: not an npy array (no \\x93NUMPY magic at the start)", context);
   }
   const auto major = static_cast<unsigned>(data[6]);
   const auto minor = static_cast<unsigned>(data[7]);
-  std::size_t header_len = 0;
-  std::size_t prefix = 0;
   if (major == 1) {
-    header_len = static_cast<std::size_t>(data[8]) | (static_cast<std::size_t>(data[9]) << 8);
-    prefix = 10;
-  } else if (major == 2 || major == 3) {
+    const std::size_t len = static_cast<std::size_t>(data[8]) | (static_cast<std::size_t>(data[9]) << 8);
+    return {10, 10 + len};
+  }
+  if (major == 2 || major == 3) {
     if (size < 12) fail<FormatError>("{}: truncated npy header", context);
-    header_len = 0;
-    for (int k = 3; k >= 0; --k) header_len = (header_len << 8) | static_cast<std::size_t>(data[8 + k]);
-    prefix = 12;
-  } else {
-    fail<FormatError>("{}: unsupported npy format version {}.{} (supported: 1.0, 2.0, 3.0)", context, major, minor);
+    std::size_t len = 0;
+    for (int k = 3; k >= 0; --k) len = (len << 8) | static_cast<std::size_t>(data[8 + k]);
+    return {12, 12 + len};
   }
-  if (header_len > size - prefix) {
-    fail<FormatError>("{}: truncated npy header ({} bytes announced, {} present)", context, header_len, size - prefix);
+  fail<FormatError>("{}: unsupported npy format version {}.{} (supported: 1.0, 2.0, 3.0)", context, major, minor);
+}
+
+NpyHeader parse_npy_header(const std::byte* data, std::size_t size, const std::string& context) {
+  const auto [prefix, total] = npy_header_extent(data, size, context);
+  if (total > size) {
+    fail<FormatError>("{}: truncated npy header ({} bytes announced, {} present)", context, total - prefix,
+                      size - prefix);
   }
-  const std::string_view header(reinterpret_cast<const char*>(data + prefix), header_len);
+  const std::string_view header(reinterpret_cast<const char*>(data + prefix), total - prefix);
   HeaderParser parser(header, context);
   const auto dict = parser.parse_dict();
   auto get = [&](const char* key) -> const PyValue& {
@@ -441,44 +485,71 @@ NpyArray parse_npy(const std::byte* data, std::size_t size, const std::string& c
   const PyValue& fortran = get("fortran_order");
   const PyValue& shape = get("shape");
   if (descr.type != PyValue::Type::string) {
-    fail<FormatError>("{}: unsupported dtype: structured (record) arrays are not supported (supported: b1, i1-i8, u1-u8, f4, f8, U<n>)",
-                      context);
+    fail<FormatError>(
+        "{}: unsupported dtype: structured (record) arrays are not supported (supported: b1, i1-i8, u1-u8, f4, f8, "
+        "U<n>)",
+        context);
   }
-  if (fortran.type != PyValue::Type::boolean) fail<FormatError>("{}: npy header 'fortran_order' is not True/False", context);
+  if (fortran.type != PyValue::Type::boolean)
+    fail<FormatError>("{}: npy header 'fortran_order' is not True/False", context);
   if (shape.type != PyValue::Type::tuple) fail<FormatError>("{}: npy header 'shape' is not a tuple", context);
-  const DType dtype = parse_descr(descr.text, context);
+  return {parse_descr(descr.text, context), descr.text, fortran.flag, shape.items, total};
+}
 
-  NpyArray array;
+// Fills out from the payload that follows the header: fill(dst, n) copies up to n bytes and
+// returns how many it copied. Converts to C order and native byte order.
+template <typename Fill>
+void load_npy_payload(const NpyHeader& h, NpyArray& out, Fill&& fill, const std::string& context) {
   try {
-    array = NpyArray(dtype.kind, dtype.itemsize, shape.items);
+    out.prepare(h.dtype.kind, h.dtype.itemsize, h.shape);
   } catch (const FormatError& e) {
     fail<FormatError>("{}: {}", context, e.what());
   }
-  const std::size_t offset = prefix + header_len;
-  const std::size_t need = array.nbytes();
-  if (size - offset < need) {
-    fail<FormatError>("{}: truncated npy data: shape {} of {} needs {} bytes, found {}", context, shape_text(shape.items),
-                      descr.text, need, size - offset);
+  const std::size_t need = out.nbytes();
+  auto fill_exact = [&](std::byte* dst) {
+    const std::size_t got = fill(dst, need);
+    if (got < need) {
+      fail<FormatError>("{}: truncated npy data: shape {} of {} needs {} bytes, found {}", context, shape_text(h.shape),
+                        h.descr, need, got);
+    }
+  };
+  if (h.fortran && out.ndim() > 1) {
+    std::vector<std::byte> fortran(need);
+    fill_exact(fortran.data());
+    const auto c_order = fortran_to_c(fortran.data(), out.shape(), out.size(), out.itemsize());
+    std::memcpy(out.bytes(), c_order.data(), need);
+  } else {
+    fill_exact(out.bytes());
   }
-  const std::byte* payload = data + offset;
-  if (fortran.flag && array.ndim() > 1) {
-    auto c_order = fortran_to_c(payload, array.shape(), array.size(), array.itemsize());
-    std::memcpy(array.bytes(), c_order.data(), need);
-  } else if (need) {
-    std::memcpy(array.bytes(), payload, need);
+  const bool swap = h.dtype.big_endian == host_is_little_endian();
+  if (swap && h.dtype.kind != NpyKind::boolean) {
+    const std::size_t width = h.dtype.kind == NpyKind::unicode ? 4 : h.dtype.itemsize;
+    if (width > 1) byteswap(out.bytes(), need / width, width);
   }
-  const bool swap = dtype.big_endian == host_is_little_endian();
-  if (swap && dtype.kind != NpyKind::boolean) {
-    const std::size_t width = dtype.kind == NpyKind::unicode ? 4 : dtype.itemsize;
-    if (width > 1) byteswap(array.bytes(), need / width, width);
-  }
+}
+
+}  // namespace
+
+NpyArray parse_npy(const std::byte* data, std::size_t size, const std::string& context) {
+  const NpyHeader h = parse_npy_header(data, size, context);
+  NpyArray array;
+  std::size_t offset = h.header_bytes;
+  load_npy_payload(
+      h, array,
+      [&](std::byte* dst, std::size_t n) {
+        const std::size_t got = std::min(n, size - offset);
+        if (got) std::memcpy(dst, data + offset, got);
+        offset += got;
+        return got;
+      },
+      context);
   return array;
 }
 
 std::vector<std::byte> encode_npy(const NpyArray& array) {
   if (!host_is_little_endian()) fail<Error>("writing npy on a big-endian host is not supported");
-  std::string dict = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", array.descr(),
-                                 shape_text(array.shape()));
+  std::string dict =
+      fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", array.descr(), shape_text(array.shape()));
   // Version 1.0 has a 2-byte header length; larger headers need 2.0 (4 bytes).
   std::size_t prefix = 10;
   unsigned major = 1;
@@ -496,7 +567,8 @@ std::vector<std::byte> encode_npy(const NpyArray& array) {
   std::memcpy(out.data(), kMagic, kMagicSize);
   out[6] = std::byte{static_cast<std::uint8_t>(major)};
   out[7] = std::byte{0};
-  for (std::size_t k = 0; k < prefix - 8; ++k) out[8 + k] = std::byte{static_cast<std::uint8_t>((header_len >> (8 * k)) & 0xFF)};
+  for (std::size_t k = 0; k < prefix - 8; ++k)
+    out[8 + k] = std::byte{static_cast<std::uint8_t>((header_len >> (8 * k)) & 0xFF)};
   std::string header = dict;
   header.resize(header_len - 1, ' ');
   header.push_back('\n');
@@ -568,43 +640,61 @@ bool NpzReader::contains(std::string_view key) const {
 }
 
 NpyArray NpzReader::read(std::string_view key) const {
+  NpyArray out;
+  read(key, out);
+  return out;
+}
+
+// Streams the member: the header first, then the payload straight into out's storage, so a
+// 2 MB example is inflated once into memory that a loop reuses.
+void NpzReader::read(std::string_view key, NpyArray& out) const {
   const std::string member = member_name(key);
   const std::string context = fmt::format("{}: member '{}'", path_.string(), member);
   const zip_int64_t index = zip_name_locate(zip_->archive, member.c_str(), 0);
   if (index < 0) {
     fail<InputError>("{}: no array '{}' (arrays: {})", path_.string(), std::string(key), fmt::join(keys_, ", "));
   }
-  zip_stat_t st;
-  zip_stat_init(&st);
-  if (zip_stat_index(zip_->archive, static_cast<zip_uint64_t>(index), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE)) {
-    fail<FormatError>("{}: cannot read the zip entry: {}", context, zip_strerror(zip_->archive));
-  }
   zip_file_t* file = zip_fopen_index(zip_->archive, static_cast<zip_uint64_t>(index), 0);
   if (!file) fail<FormatError>("{}: cannot open the zip entry: {}", context, zip_strerror(zip_->archive));
-  if (st.size > std::numeric_limits<std::size_t>::max() / 2) fail<FormatError>("{}: entry too large", context);
-  std::vector<std::byte> buffer(static_cast<std::size_t>(st.size));
-  std::size_t got = 0;
-  std::string read_error;
-  while (got < buffer.size()) {
-    const zip_int64_t n = zip_fread(file, buffer.data() + got, buffer.size() - got);
-    if (n < 0) {
-      read_error = zip_file_strerror(file);
-      break;
+  struct Closer {
+    zip_file_t* f;
+    ~Closer() { zip_fclose(f); }
+  } closer{file};
+  auto read_up_to = [&](std::byte* dst, std::size_t n) {
+    std::size_t got = 0;
+    while (got < n) {
+      const zip_int64_t r = zip_fread(file, dst + got, n - got);
+      if (r < 0) fail<FormatError>("{}: corrupt entry: {}", context, zip_file_strerror(file));
+      if (r == 0) break;
+      got += static_cast<std::size_t>(r);
     }
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
+    return got;
+  };
+  // Magic, version and header length; then the rest of the header.
+  std::vector<std::byte> header(12);
+  header.resize(read_up_to(header.data(), header.size()));
+  const std::size_t header_bytes = npy_header_extent(header.data(), header.size(), context).second;
+  if (header_bytes > (1u << 26)) fail<FormatError>("{}: npy header of {} bytes is implausible", context, header_bytes);
+  if (header_bytes > header.size()) {
+    const std::size_t have = header.size();
+    header.resize(header_bytes);
+    header.resize(have + read_up_to(header.data() + have, header_bytes - have));
   }
-  if (read_error.empty() && got == buffer.size()) {
-    // Reading one byte past the end makes libzip check the CRC of what it inflated.
-    std::byte extra;
-    if (zip_fread(file, &extra, 1) < 0) read_error = zip_file_strerror(file);
-  }
-  zip_fclose(file);
-  if (!read_error.empty()) fail<FormatError>("{}: corrupt entry: {}", context, read_error);
-  if (got != buffer.size()) {
-    fail<FormatError>("{}: truncated entry ({} of {} bytes)", context, got, buffer.size());
-  }
-  return parse_npy(buffer.data(), buffer.size(), context);
+  const NpyHeader h = parse_npy_header(header.data(), header.size(), context);
+  // Bytes already read past the header belong to the payload.
+  std::size_t carried = header.size() - h.header_bytes;
+  load_npy_payload(
+      h, out,
+      [&](std::byte* dst, std::size_t n) {
+        const std::size_t first = std::min(n, carried);
+        if (first) std::memcpy(dst, header.data() + h.header_bytes, first);
+        carried -= first;
+        return first + read_up_to(dst + first, n - first);
+      },
+      context);
+  // Reading past the end makes libzip check the CRC of everything it inflated.
+  std::byte extra;
+  if (zip_fread(file, &extra, 1) < 0) fail<FormatError>("{}: corrupt entry: {}", context, zip_file_strerror(file));
 }
 
 NpzWriter::NpzWriter(const std::filesystem::path& path, bool compress) : path_(path), compress_(compress) {}

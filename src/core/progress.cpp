@@ -77,9 +77,13 @@ std::string format_progress_line(std::uint64_t done, std::uint64_t total, std::s
 TerminalBar::TerminalBar(std::FILE* out, bool enabled, int width)
     : out_(out), enabled_(enabled && out != nullptr), width_(width), start_(std::chrono::steady_clock::now()) {}
 
-TerminalBar::~TerminalBar() { finish(); }
+TerminalBar::~TerminalBar() {
+  finish();
+}
 
-bool TerminalBar::is_terminal(std::FILE* stream) { return stream != nullptr && isatty(fileno(stream)) == 1; }
+bool TerminalBar::is_terminal(std::FILE* stream) {
+  return stream != nullptr && isatty(fileno(stream)) == 1;
+}
 
 bool TerminalBar::update(std::uint64_t done, std::uint64_t total, std::string_view label) {
   if (!enabled_) return true;

@@ -30,9 +30,9 @@ std::string_view to_string(TargetKind kind) {
 }
 
 const std::vector<std::string>& known_metric_ids() {
-  static const std::vector<std::string> ids = {"r2",        "pearson_r", "r2_score", "rmse",  "mse",
-                                               "accuracy",  "precision", "recall",   "f1",    "f1_macro",
-                                               "auroc",     "dice",      "kappa"};
+  static const std::vector<std::string> ids = {"r2",       "pearson_r", "r2_score", "rmse", "mse",
+                                               "accuracy", "precision", "recall",   "f1",   "f1_macro",
+                                               "auroc",    "dice",      "kappa"};
   return ids;
 }
 
@@ -180,8 +180,7 @@ class Node {
 };
 
 template <typename T>
-void require_unique(const Node& node, const char* key, const std::vector<T>& items,
-                    std::string (*name_of)(const T&)) {
+void require_unique(const Node& node, const char* key, const std::vector<T>& items, std::string (*name_of)(const T&)) {
   std::set<std::string> seen;
   for (const auto& item : items) {
     const std::string n = name_of(item);
@@ -274,7 +273,8 @@ TargetSpec parse_target(const Node& n, const std::vector<std::string>& variants)
     const Node by = n.object("classes_by_variant");
     for (auto it = by.value().begin(); it != by.value().end(); ++it) {
       if (std::find(variants.begin(), variants.end(), it.key()) == variants.end()) {
-        by.error(it.key(), fmt::format("'{}' is not a variant of the task (variants: {})", it.key(), fmt::join(variants, ", ")));
+        by.error(it.key(),
+                 fmt::format("'{}' is not a variant of the task (variants: {})", it.key(), fmt::join(variants, ", ")));
       }
       t.classes_by_variant[it.key()] = by.string_list(it.value(), by.sub(it.key()));
     }
@@ -288,7 +288,8 @@ TargetSpec parse_target(const Node& n, const std::vector<std::string>& variants)
   }
   std::size_t count = t.classes.size();
   for (const auto& [variant, names] : t.classes_by_variant) {
-    if (count != 0 && names.size() != count) n.error("classes_by_variant", "every variant must have the same number of classes");
+    if (count != 0 && names.size() != count)
+      n.error("classes_by_variant", "every variant must have the same number of classes");
     count = names.size();
   }
   if (n.has("num_classes")) {
@@ -299,9 +300,11 @@ TargetSpec parse_target(const Node& n, const std::vector<std::string>& variants)
   } else {
     t.num_classes = static_cast<std::int64_t>(count);
   }
-  if (t.num_classes < 2) n.error("classes", "a classification target needs at least 2 classes (classes or num_classes)");
+  if (t.num_classes < 2)
+    n.error("classes", "a classification target needs at least 2 classes (classes or num_classes)");
   if (t.kind == TargetKind::binary && t.num_classes != 2) n.error("classes", "a binary target has exactly 2 classes");
-  if (t.kind == TargetKind::segmentation && t.shape.size() != 2) n.error("shape", "a segmentation target needs a 2-D shape");
+  if (t.kind == TargetKind::segmentation && t.shape.size() != 2)
+    n.error("shape", "a segmentation target needs a 2-D shape");
   if (!t.source_values.empty() && t.source_values.size() != t.classes.size()) {
     n.error("source_values", "must have one entry per class");
   }
@@ -392,7 +395,8 @@ SplitSpec parse_split(const Node& n, const std::vector<MetaSpec>& meta, const st
     }
     if (!s.seed) n.error("seed", "is required for the random part of the split");
   } else {
-    n.error("rule", fmt::format("'{}' is not one of by_country, random, stratified_random, release_column, by_region", s.rule));
+    n.error("rule",
+            fmt::format("'{}' is not one of by_country, random, stratified_random, release_column, by_region", s.rule));
   }
   return s;
 }
@@ -411,7 +415,8 @@ NormalizationSpec parse_normalization(const Node& n, const std::vector<InputSpec
   if (in == inputs.end()) n.error("input", fmt::format("'{}' is not an input of the task", s.input));
   for (const auto& b : s.bands) {
     if (std::find(in->bands.begin(), in->bands.end(), b) == in->bands.end()) {
-      n.error("bands", fmt::format("'{}' is not a band of input '{}' (bands: {})", b, s.input, fmt::join(in->bands, ", ")));
+      n.error("bands",
+              fmt::format("'{}' is not a band of input '{}' (bands: {})", b, s.input, fmt::join(in->bands, ", ")));
     }
   }
   if (s.mean.size() != s.bands.size()) n.error("mean", "must have one value per band");
@@ -419,7 +424,8 @@ NormalizationSpec parse_normalization(const Node& n, const std::vector<InputSpec
   for (double v : s.std) {
     if (!(v > 0)) n.error("std", "values must be positive");
   }
-  if (n.has("select") != !s.group.empty()) n.error("select", "a group needs a select rule and a select rule needs a group");
+  if (n.has("select") != !s.group.empty())
+    n.error("select", "a group needs a select rule and a select rule needs a group");
   if (n.has("select")) {
     const Node sel = n.object("select");
     sel.only({"meta", "min", "max", "equals"});
@@ -456,10 +462,10 @@ BaselineSpec parse_baseline(const Node& n, const std::vector<std::string>& metri
 
 // The card's fields in the order of docs/tasks.md, whatever the order in the card and its base.
 json canonical_order(const json& j) {
-  static const char* const order[] = {"id",     "sdg",     "name",           "description",   "family",
-                                      "unit",   "id_column", "variants",     "inputs",        "targets",
-                                      "meta",   "groups",  "split",          "metrics",       "primary_metric",
-                                      "normalization", "baselines", "sources", "notes"};
+  static const char* const order[] = {
+      "id",        "sdg",     "name", "description", "family", "unit",    "id_column",      "variants",
+      "inputs",    "targets", "meta", "groups",      "split",  "metrics", "primary_metric", "normalization",
+      "baselines", "sources", "notes"};
   json out = json::object();
   for (const char* key : order) {
     if (j.contains(key)) out[key] = j.at(key);
@@ -474,9 +480,11 @@ TaskCard parse_card(const json& j, const std::string& file) {
   TaskCard c;
   c.file = file;
   c.id = n.str("id");
-  if (!std::regex_match(c.id, std::regex("[a-z][a-z0-9_]*"))) n.error("id", "must be lower case letters, digits and '_'");
+  if (!std::regex_match(c.id, std::regex("[a-z][a-z0-9_]*")))
+    n.error("id", "must be lower case letters, digits and '_'");
   c.sdg = n.str("sdg");
-  if (!std::regex_match(c.sdg, std::regex("[0-9]+[A-Z][0-9]*"))) n.error("sdg", "expected an SDG code such as 1A or 2B1");
+  if (!std::regex_match(c.sdg, std::regex("[0-9]+[A-Z][0-9]*")))
+    n.error("sdg", "expected an SDG code such as 1A or 2B1");
   c.name = n.str("name");
   c.description = n.str("description");
   c.family = n.str("family");
@@ -533,7 +541,9 @@ json parse_json(const std::string& text, const std::string& file) {
   }
 }
 
-std::string stem_of(const std::string& name) { return std::filesystem::path(name).stem().string(); }
+std::string stem_of(const std::string& name) {
+  return std::filesystem::path(name).stem().string();
+}
 
 std::string upper(std::string_view s) {
   std::string out(s);
@@ -587,7 +597,8 @@ TaskRegistry TaskRegistry::from_sources(const std::vector<Source>& cards, const 
     }
     TaskCard card = parse_card(j, file);
     if (stem_of(c.name) != card.id) {
-      fail<InputError>("{}: field 'id': '{}' differs from the file name; name the file {}.json", c.name, card.id, card.id);
+      fail<InputError>("{}: field 'id': '{}' differs from the file name; name the file {}.json", c.name, card.id,
+                       card.id);
     }
     for (const auto& other : reg.tasks_) {
       if (upper(other.sdg) == upper(card.sdg)) {

@@ -11,11 +11,19 @@ int configure_threads(int threads) {
   return at::get_num_threads();
 }
 
-int intra_op_threads() { return at::get_num_threads(); }
-int inter_op_threads() { return at::get_num_interop_threads(); }
+int intra_op_threads() {
+  return at::get_num_threads();
+}
+int inter_op_threads() {
+  return at::get_num_interop_threads();
+}
 
-bool cuda_available() { return torch::cuda::is_available(); }
-int cuda_device_count() { return static_cast<int>(torch::cuda::device_count()); }
+bool cuda_available() {
+  return torch::cuda::is_available();
+}
+int cuda_device_count() {
+  return static_cast<int>(torch::cuda::device_count());
+}
 
 DependencyInfo torch_info() {
   const bool cuda = cuda_available();

@@ -14,14 +14,9 @@ namespace sbench::raster {
 namespace {
 void log_gdal_message(CPLErr level, CPLErrorNum code, const char* message) {
   switch (level) {
-    case CE_Debug:
-      spdlog::trace("GDAL: {}", message);
-      break;
-    case CE_Warning:
-      spdlog::warn("GDAL: {}", message);
-      break;
-    case CE_None:
-      break;
+    case CE_Debug: spdlog::trace("GDAL: {}", message); break;
+    case CE_Warning: spdlog::warn("GDAL: {}", message); break;
+    case CE_None: break;
     default:
       // Failures are also returned to the caller, which reports them with context.
       spdlog::debug("GDAL error {}: {}", static_cast<int>(code), message);
@@ -39,7 +34,9 @@ void init_gdal(std::size_t cache_mb) {
   if (cache_mb > 0) GDALSetCacheMax64(static_cast<GIntBig>(cache_mb) * 1024 * 1024);
 }
 
-std::size_t gdal_cache_bytes() { return static_cast<std::size_t>(GDALGetCacheMax64()); }
+std::size_t gdal_cache_bytes() {
+  return static_cast<std::size_t>(GDALGetCacheMax64());
+}
 
 std::vector<DependencyInfo> gdal_info() {
   init_gdal();

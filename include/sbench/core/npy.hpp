@@ -22,6 +22,30 @@ namespace sbench {
 // The element types of NpyArray. kind is numpy's kind character.
 enum class NpyKind : char { boolean = 'b', signed_int = 'i', unsigned_int = 'u', floating = 'f', unicode = 'U' };
 
+namespace detail {
+// Bytes without zero-filling, reused when they suffice: readers overwrite every byte, and on this
+// kind of machine first touch of fresh memory costs about 2 s/GiB.
+class ByteBuffer {
+ public:
+  ByteBuffer() = default;
+  ByteBuffer(const ByteBuffer& other) { *this = other; }
+  ByteBuffer& operator=(const ByteBuffer& other);
+  ByteBuffer(ByteBuffer&&) noexcept = default;
+  ByteBuffer& operator=(ByteBuffer&&) noexcept = default;
+
+  // Contents are unspecified after a resize that grows the capacity.
+  void resize(std::size_t n);
+  std::byte* data() { return data_.get(); }
+  const std::byte* data() const { return data_.get(); }
+  std::size_t size() const { return size_; }
+
+ private:
+  std::unique_ptr<std::byte[]> data_;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
+}  // namespace detail
+
 class NpyArray {
  public:
   NpyArray() = default;
@@ -30,6 +54,10 @@ class NpyArray {
 
   template <typename T>
   static NpyArray from(std::vector<std::int64_t> shape, const std::vector<T>& values);
+  // Sets type and shape, reusing the storage when it is large enough. The contents are then
+  // unspecified: for readers that overwrite every byte (NpzReader::read into an array).
+  void prepare(NpyKind kind, std::size_t itemsize, std::vector<std::int64_t> shape);
+
   // Fixed-width unicode array wide enough for the longest string (UTF-8 in, UCS-4 stored).
   static NpyArray from_strings(std::vector<std::int64_t> shape, const std::vector<std::string>& values);
 
@@ -70,7 +98,7 @@ class NpyArray {
   std::size_t itemsize_ = 8;
   std::vector<std::int64_t> shape_;
   std::size_t size_ = 0;
-  std::vector<std::byte> data_;
+  detail::ByteBuffer data_;
 };
 
 // Parses an npy image held in memory. context names the file (and member) in messages.
@@ -95,6 +123,8 @@ class NpzReader {
   bool contains(std::string_view key) const;
   // key with or without ".npy". A missing key is an InputError listing the keys present.
   NpyArray read(std::string_view key) const;
+  // As read(key), into out, reusing its storage: a loop over many files allocates once.
+  void read(std::string_view key, NpyArray& out) const;
   const std::filesystem::path& path() const { return path_; }
 
  private:
@@ -180,7 +210,8 @@ NpyArray NpyArray::from(std::vector<std::int64_t> shape, const std::vector<T>& v
   NpyArray array(detail::NpyTraits<T>::kind, sizeof(T), std::move(shape));
   if (values.size() != array.size()) throw_size_mismatch(array.size(), values.size());
   if constexpr (std::is_same_v<T, bool>) {
-    for (std::size_t i = 0; i < values.size(); ++i) array.data_[i] = std::byte{values[i] ? std::uint8_t{1} : std::uint8_t{0}};
+    for (std::size_t i = 0; i < values.size(); ++i)
+      array.data_.data()[i] = std::byte{values[i] ? std::uint8_t{1} : std::uint8_t{0}};
   } else if (!values.empty()) {
     std::memcpy(array.data_.data(), values.data(), values.size() * sizeof(T));
   }

@@ -21,8 +21,8 @@ struct InputSpec {
   std::string name;
   std::string description;
   std::vector<std::string> sensors;
-  std::vector<std::string> bands;  // in storage order, one per 'C' entry of axes
-  std::vector<std::string> units;  // empty or one per band
+  std::vector<std::string> bands;   // in storage order, one per 'C' entry of axes
+  std::vector<std::string> units;   // empty or one per band
   std::vector<std::int64_t> shape;  // per example, without the example axis
   std::string axes;                 // one letter per dimension: C channel, T time, H, W, B bin
   std::string dtype;                // numpy-style name: float32, uint8, ...
@@ -62,7 +62,7 @@ struct SplitSpec {
   std::map<std::string, std::vector<std::string>> members;  // split -> values of field
   std::map<std::string, double> fractions;
   std::optional<std::uint64_t> seed;
-  std::map<std::string, std::string> values;  // release value -> split name
+  std::map<std::string, std::string> values;   // release value -> split name
   std::map<std::string, std::int64_t> counts;  // published sizes
   std::string source;
   std::string notes;

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Applies .clang-format to every C++ file of the project; with --check, only reports the files
+# that differ and fails when there are any (run by ctest as the clang_format test).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mapfile -t files < <(git ls-files --cached --others --exclude-standard -- '*.cpp' '*.hpp' '*.cpp.in' | while read -r f; do [ -f "$f" ] && echo "$f"; done)
+if [ "${1:-}" = "--check" ]; then
+  clang-format --dry-run -Werror "${files[@]}"
+  echo "clang-format: ${#files[@]} files formatted"
+else
+  clang-format -i "${files[@]}"
+fi

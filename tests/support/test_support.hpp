@@ -1,0 +1,48 @@
+// Helpers shared by the test programs: temporary folders, running processes (the sbench CLI,
+// Debian's python3 with numpy as an independent reference) and reading files.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sbench::test {
+
+// A fresh folder under the system temp dir, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct ProcessResult {
+  int exit_code = -1;  // 128 + signal number when killed by a signal
+  std::string out;
+  std::string err;
+};
+
+// Runs argv[0] (searched in PATH when it has no '/') with extra environment variables.
+ProcessResult run_process(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {});
+
+// The sbench executable under test.
+std::string sbench_exe();
+ProcessResult run_sbench(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+
+// Debian's python3 (numpy, h5py, ... load only there) and the folder of the test scripts.
+std::string python();
+std::filesystem::path python_script(const std::string& name);
+// Runs a script of tests/python; a non-zero exit fails the calling test with its output.
+ProcessResult run_python(const std::string& script, const std::vector<std::string>& args);
+
+std::string read_file(const std::filesystem::path& path);
+void write_file(const std::filesystem::path& path, const std::string& content);
+
+}  // namespace sbench::test
