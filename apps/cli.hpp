@@ -16,6 +16,7 @@ struct Context {
   int verbosity = 0;  // -v count
   bool quiet = false;
   std::string datasets_dir;  // --datasets: a task registry folder instead of the built-in one
+  std::string command_line;  // the whole command line, for provenance
   std::function<int()> action;
 
   // The registry: the built-in cards, or those of --datasets / SBENCH_DATASETS.
@@ -30,5 +31,8 @@ struct Context {
 
 void add_tasks_command(CLI::App& app, Context& ctx);
 void add_doctor_command(CLI::App& app, Context& ctx);
+void add_import_command(CLI::App& app, Context& ctx);
+void add_inspect_command(CLI::App& app, Context& ctx);
+void add_store_command(CLI::App& app, Context& ctx);
 
 }  // namespace sbench::app

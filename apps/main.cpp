@@ -42,6 +42,10 @@ int run(int argc, char** argv) {
 
   add_tasks_command(app, ctx);
   add_doctor_command(app, ctx);
+  add_import_command(app, ctx);
+  add_inspect_command(app, ctx);
+  add_store_command(app, ctx);
+  for (int i = 0; i < argc; ++i) ctx.command_line += (i ? " " : "") + std::string(argv[i]);
 
   try {
     app.parse(argc, argv);

@@ -32,6 +32,11 @@ struct ProcessResult {
 // Runs argv[0] (searched in PATH when it has no '/') with extra environment variables.
 ProcessResult run_process(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {});
 
+// Starts argv[0] without waiting, stdout and stderr to the given files; returns its pid.
+int start_process(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path);
+// Waits for a started process; its exit code, or 128 + signal.
+int wait_process(int pid);
+
 // The sbench executable under test.
 std::string sbench_exe();
 ProcessResult run_sbench(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});

@@ -1,0 +1,53 @@
+// Shared machinery of the importers: schemas from task cards, the outcome counts, and the
+// parallel pipeline (ordered list of items -> parallel decoding -> ordered appends).
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "sbench/store/import.hpp"
+#include "sbench/store/store.hpp"
+
+namespace sbench::store::detail {
+
+// A store schema from a task card: its inputs, the targets of every task of its family (the six
+// DHS tasks share a store), and its meta fields, typed as the card says.
+Schema schema_from_card(const TaskCard& task, const TaskRegistry& registry);
+
+// Counts outcomes and keeps the first few ids of each.
+class Tally {
+ public:
+  void add(const std::string& status, const std::string& sample = "");
+  ImportReport report(std::size_t written, std::size_t resumed) const;
+  std::size_t count(const std::string& status) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::pair<std::string, std::size_t>> counts_;
+  std::map<std::string, std::vector<std::string>> samples_;
+};
+
+// What loading one item produced: an example to append (status empty) or a status to count.
+struct Loaded {
+  std::string status;
+  std::string sample;  // id or file to show for the status
+  std::vector<SourceFile> files;
+};
+
+// Runs items 0..count-1 through the pipeline. id_of(i) is called in order first: items whose id
+// the writer already holds (a resume) are counted "resumed" and not loaded. load(i, example) runs
+// on the worker threads, fills the example (id and split included) or returns a status. Appends
+// happen in item order, so a run is deterministic whatever the thread count.
+void run_import(StoreWriter& writer, std::size_t count, int threads,
+                const std::function<std::string(std::size_t)>& id_of,
+                const std::function<Loaded(std::size_t, Example&)>& load, Tally& tally, const ProgressFn& progress);
+
+// The split code of a value under a by_country / by_region rule's member lists.
+std::uint8_t split_of_member(const SplitSpec& split, const std::string& value);
+
+// The normalization entries of a card as JSON (stored as the root attribute "normalization").
+std::string normalization_json(const TaskCard& task);
+
+}  // namespace sbench::store::detail

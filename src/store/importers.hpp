@@ -1,0 +1,10 @@
+// One function per task family with a release importer (dispatched by import_release).
+#pragma once
+
+#include "sbench/store/import.hpp"
+
+namespace sbench::store::detail {
+
+ImportReport import_dhs(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
+
+}  // namespace sbench::store::detail

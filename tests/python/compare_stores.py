@@ -1,0 +1,47 @@
+"""Compares two HDF5 stores dataset by dataset (values, dtypes, shapes) and attribute by
+attribute, ignoring the attributes that differ between runs by nature (created, command_line,
+import_report).
+
+usage: compare_stores.py A B [--ignore ATTR,...]
+"""
+import sys
+
+import h5py
+import numpy as np
+
+# import_report says what each run did (a resumed run reports the examples it carried over).
+IGNORED = {"created", "command_line", "import_report"}
+
+
+def items(f):
+    out = {}
+    f.visititems(lambda name, obj: out.__setitem__(name, obj))
+    return out
+
+
+if "--ignore" in sys.argv:
+    IGNORED |= set(sys.argv[sys.argv.index("--ignore") + 1].split(","))
+problems = []
+with h5py.File(sys.argv[1], "r") as a, h5py.File(sys.argv[2], "r") as b:
+    ia, ib = items(a), items(b)
+    if sorted(ia) != sorted(ib):
+        problems.append(f"objects differ: {sorted(set(ia) ^ set(ib))}")
+    for key in sorted(set(ia) & set(ib)):
+        oa, ob = ia[key], ib[key]
+        if isinstance(oa, h5py.Dataset):
+            if oa.shape != ob.shape or oa.dtype != ob.dtype:
+                problems.append(f"{key}: {oa.dtype}{oa.shape} != {ob.dtype}{ob.shape}")
+            elif not np.array_equal(oa[()], ob[()], equal_nan=oa.dtype.kind == "f"):
+                problems.append(f"{key}: values differ")
+        for name in set(oa.attrs) | set(ob.attrs):
+            if name in IGNORED:
+                continue
+            if name not in oa.attrs or name not in ob.attrs or not np.array_equal(oa.attrs[name], ob.attrs[name]):
+                problems.append(f"{key}: attribute {name} differs")
+    for name in (set(a.attrs) | set(b.attrs)) - IGNORED:
+        if name not in a.attrs or name not in b.attrs or not np.array_equal(a.attrs[name], b.attrs[name]):
+            problems.append(f"/: attribute {name} differs")
+for p in problems[:30]:
+    print(p)
+print(f"{len(problems)} differences")
+sys.exit(1 if problems else 0)
