@@ -13,6 +13,9 @@ using ImportFn = ImportReport (*)(const TaskCard&, const TaskRegistry&, const Im
 const std::vector<std::pair<std::string, ImportFn>>& importers() {
   static const std::vector<std::pair<std::string, ImportFn>> table = {
       {"dhs", detail::import_dhs},
+      {"crop_yield", detail::import_crop_yield},
+      {"brick_kiln", detail::import_brick_kiln},
+      {"crop_type_tiles", detail::import_crop_type_africa},
   };
   return table;
 }

@@ -6,5 +6,8 @@
 namespace sbench::store::detail {
 
 ImportReport import_dhs(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
+ImportReport import_brick_kiln(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
+ImportReport import_crop_type_africa(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
+ImportReport import_crop_yield(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
 
 }  // namespace sbench::store::detail

@@ -6,7 +6,9 @@ Besides good clusters it plants every case the importer must count: a cluster at
 without any label, one without an image, one whose tile has a NaN pixel, one with a tile of the
 wrong shape, and one from a country outside the official split.
 
-usage: dhs_release.py OUT N_GOOD [--smooth]
+usage: dhs_release.py OUT N_GOOD [--smooth | --texture]
+  --smooth   tiles that compress to almost nothing (fast tests of many clusters)
+  --texture  smooth fields plus noise, compressing like imagery (benchmarks)
 Writes OUT/expected.json: {"clusters": {id: {...}}, "counts": {status: n}}.
 """
 import csv
@@ -18,6 +20,7 @@ import numpy as np
 
 out, n_good = sys.argv[1], int(sys.argv[2])
 smooth = "--smooth" in sys.argv
+texture = "--texture" in sys.argv
 os.makedirs(out, exist_ok=True)
 rng = np.random.default_rng(7)
 # (country code, split) drawn from the official lists, plus one country in none of them.
@@ -32,6 +35,14 @@ header = ["DHSID_EA", "cname", "year", "lat", "lon", "n_asset", "asset_index", "
 
 def tile(seed):
     r = np.random.default_rng(seed)
+    if texture:
+        yy, xx = np.mgrid[0:255, 0:255].astype(np.float32) / 255.0
+        bands = []
+        for b in range(8):
+            fx, fy, phase = r.uniform(1, 6, size=3)
+            field = 0.1 + 0.05 * np.sin(fx * xx * 6.28 + phase) * np.cos(fy * yy * 6.28)
+            bands.append(field + r.normal(0, 0.01, size=field.shape))
+        return np.stack(bands).astype(np.float32)
     if smooth:
         base = r.uniform(0.05, 0.3, size=(8, 1, 1)).astype(np.float32)
         ramp = np.linspace(0, 0.01, 255, dtype=np.float32)[None, None, :]

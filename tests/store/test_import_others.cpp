@@ -1,0 +1,139 @@
+// Importers of the other release formats, each on a small release written at test time by the
+// upstream tools (numpy, h5py, pickle, PIL) and checked value by value through h5py.
+#include <gtest/gtest.h>
+
+#include "sbench/core/error.hpp"
+#include "sbench/store/import.hpp"
+#include "sbench/store/store.hpp"
+#include "test_support.hpp"
+
+namespace sbench::store {
+namespace {
+
+const TaskRegistry& reg() {
+  return TaskRegistry::builtin();
+}
+
+ImportReport import_task(const std::string& task, const std::filesystem::path& from, const std::filesystem::path& out) {
+  ImportOptions opt;
+  opt.from = from;
+  opt.out = out;
+  opt.threads = 2;
+  return import_release(reg().get(task), reg(), opt);
+}
+
+std::string error_of(const std::string& task, const std::filesystem::path& from, const std::filesystem::path& out) {
+  try {
+    import_task(task, from, out);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(ImportCropYield, HistogramsYieldsYearsAndSplitsAsTheRelease) {
+  test::TempDir dir;
+  test::run_python("crop_yield_release.py", {"make", dir.path().string()});
+  const auto report = import_task("2C", dir.path(), dir / "yield.h5");
+  EXPECT_EQ(report.written, 30u);
+  const auto check =
+      test::run_python("crop_yield_release.py", {"check", dir.path().string(), (dir / "yield.h5").string()});
+  EXPECT_NE(check.out.find("0 problems"), std::string::npos) << check.out;
+  StoreReader r(dir / "yield.h5");
+  EXPECT_EQ(r.split_counts(), (std::map<std::string, std::size_t>{{"train", 18}, {"val", 4}, {"test", 8}}));
+  EXPECT_EQ(r.schema().field("hist").shape, (std::vector<std::int64_t>{32, 32, 9}));
+}
+
+TEST(ImportCropYield, BadReleasesNameTheFile) {
+  test::TempDir dir;
+  test::run_python("crop_yield_release.py", {"make", dir.path().string()});
+  std::filesystem::remove(dir / "soybeans/usa/dev_years.npz");
+  EXPECT_NE(error_of("crop_yield", dir.path(), dir / "y.h5").find("soybeans/usa/dev_years.npz: missing"),
+            std::string::npos);
+  // An npz whose array is not under 'data'.
+  const auto r = test::run_process({test::python(), "-c",
+                                    "import numpy as np,sys; np.savez_compressed(sys.argv[1], x=np.array(['2009']))",
+                                    (dir / "soybeans/usa/dev_years.npz").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(error_of("crop_yield", dir.path(), dir / "y.h5").find("dev_years.npz: no array 'data' (arrays: x)"),
+            std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir / "y.h5"));
+  EXPECT_NE(error_of("crop_yield", dir / "soybeans" / "usa", dir / "y.h5").find("no soybeans/"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sbench::store
+
+namespace sbench::store {
+namespace {
+
+TEST(ImportBrickKiln, BothImageAxisOrdersAreReadAndRecorded) {
+  for (bool channels_last : {false, true}) {
+    test::TempDir dir;
+    std::vector<std::string> args = {"make", dir.path().string()};
+    if (channels_last) args.push_back("--channels-last");
+    test::run_python("brick_kiln_release.py", args);
+    const auto report = import_task("brick_kiln", dir.path(), dir / "kiln.h5");
+    EXPECT_EQ(report.written, 12u);
+    const auto check =
+        test::run_python("brick_kiln_release.py", {"check", dir.path().string(), (dir / "kiln.h5").string()});
+    EXPECT_NE(check.out.find("0 problems"), std::string::npos) << check.out;
+    EXPECT_EQ(StoreReader(dir / "kiln.h5").attributes().at("release_image_axes"), channels_last ? "NHWC" : "NCHW");
+  }
+}
+
+TEST(ImportBrickKiln, InconsistentReleasesNameTheFileAndLine) {
+  test::TempDir dir;
+  test::run_python("brick_kiln_release.py", {"make", dir.path().string()});
+  const auto csv = dir / "brick_kiln_v1.0" / "list_eval_partition.csv";
+  const std::string text = test::read_file(csv);
+  // A row pointing past the end of its file.
+  std::string past = text;
+  past.replace(past.find("examples_2.hdf5,2"), 17, "examples_2.hdf5,9");
+  test::write_file(csv, past);
+  EXPECT_NE(error_of("13A", dir.path(), dir / "k.h5").find("hdf5_idx 9 is outside examples_2.hdf5 (3 images)"),
+            std::string::npos);
+  // A missing file.
+  std::string missing = text;
+  missing.replace(missing.find("examples_2.hdf5,2"), 17, "examples_7.hdf5,2");
+  test::write_file(csv, missing);
+  EXPECT_NE(error_of("13A", dir.path(), dir / "k.h5").find("examples_7.hdf5 does not exist"), std::string::npos);
+  // A truncated HDF5 file.
+  test::write_file(csv, text);
+  const std::string h5 = test::read_file(dir / "brick_kiln_v1.0" / "examples_1.hdf5");
+  test::write_file(dir / "brick_kiln_v1.0" / "examples_1.hdf5", h5.substr(0, 2000));
+  EXPECT_NE(error_of("13A", dir.path(), dir / "k.h5").find("examples_1.hdf5: not a readable HDF5 file"),
+            std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir / "k.h5"));
+}
+
+}  // namespace
+}  // namespace sbench::store
+
+namespace sbench::store {
+namespace {
+
+TEST(ImportCropTypeAfrica, SeriesDatesTruthAndPlanetResizeAsTheRelease) {
+  test::TempDir dir;
+  test::run_python("crop_type_release.py", {"make", dir.path().string()});
+  const auto report = import_task("crop_type_africa", dir.path(), dir / "ct.h5");
+  EXPECT_EQ(report.written, 6u);
+  const auto check = test::run_python("crop_type_release.py", {"check", dir.path().string(), (dir / "ct.h5").string()});
+  EXPECT_NE(check.out.find("0 problems"), std::string::npos) << check.out;
+  StoreReader r(dir / "ct.h5");
+  EXPECT_EQ(r.schema().field("s2").shape, (std::vector<std::int64_t>{10, 256, 64, 64}));
+  EXPECT_EQ(r.schema().field("s2").type, ElementType::int32);
+}
+
+TEST(ImportCropTypeAfrica, MissingDatesAndBadTruthNameTheFile) {
+  test::TempDir dir;
+  test::run_python("crop_type_release.py", {"make", dir.path().string()});
+  const auto folder = dir / "africa_crop_type_mapping" / "ghana";
+  std::filesystem::remove(folder / "s2" / "s2_ghana_17.json");
+  EXPECT_NE(error_of("2B1", dir.path(), dir / "c.h5").find("s2_ghana_000017.json: missing (dates of the s2 series)"),
+            std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir / "c.h5"));
+}
+
+}  // namespace
+}  // namespace sbench::store
