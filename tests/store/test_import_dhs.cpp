@@ -179,11 +179,15 @@ TEST_F(DhsRelease, BadReleasesAreErrorsNamingTheFile) {
   const std::string dup = message(out / "dup");
   EXPECT_NE(dup.find("duplicate DHSID_EA 'AL-2005-7#-00000000'"), std::string::npos) << dup;
   // Labels without any image: nothing to import, and no store.
-  const std::string none = message(out / "nocol" / "..");
+  std::filesystem::create_directories(out / "noimg");
+  test::write_file(out / "noimg" / "dhs_final_labels.csv", csv);
+  EXPECT_NE(message(out / "noimg").find("no cluster could be imported"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(out / "bad.h5"));
-  EXPECT_EQ(test::run_sbench({"import", "crop_yield", "--from", release().string(), "--out", (out / "y.h5").string()})
-                .exit_code,
-            2);
+  // The folder of another task's release.
+  const auto other =
+      test::run_sbench({"import", "crop_yield", "--from", release().string(), "--out", (out / "y.h5").string()});
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_NE(other.err.find("no soybeans/"), std::string::npos) << other.err;
 }
 
 }  // namespace
