@@ -137,12 +137,7 @@ ImportReport import_brick_kiln(const TaskCard& task, const TaskRegistry& registr
     }
   }
 
-  WriterOptions wopt;
-  wopt.layout = opt.layout;
-  wopt.resume = opt.resume;
-  wopt.source = fs::absolute(opt.from).string();
-  wopt.command_line = opt.command_line;
-  StoreWriter writer(opt.out, schema, wopt);
+  StoreWriter writer(opt.out, schema, writer_options(opt));
   writer.add_source_file(describe_file(csv_path));
   for (const auto& p : file_paths) writer.add_source_file(describe_file(p));
 
@@ -187,12 +182,7 @@ ImportReport import_brick_kiln(const TaskCard& task, const TaskRegistry& registr
         return {};
       },
       tally, opt.progress);
-  ImportReport report = tally.report(writer.size(), writer.resumed());
-  if (writer.size() == 0) fail<InputError>("{}: nothing could be imported", opt.from.string());
-  writer.set_attribute("import_report", report.to_json());
-  writer.set_attribute("release_image_axes", axes);
-  writer.finish(opt.progress);
-  return report;
+  return finish_import(writer, tally, task, opt, {{"release_image_axes", axes}});
 }
 
 }  // namespace sbench::store::detail

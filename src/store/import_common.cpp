@@ -157,6 +157,29 @@ void run_import(StoreWriter& writer, std::size_t count, int threads,
                   }));
 }
 
+WriterOptions writer_options(const ImportOptions& options) {
+  WriterOptions w;
+  w.layout = options.layout;
+  w.resume = options.resume;
+  w.source = std::filesystem::absolute(options.from).string();
+  w.command_line = options.command_line;
+  return w;
+}
+
+ImportReport finish_import(StoreWriter& writer, const Tally& tally, const TaskCard& task, const ImportOptions& options,
+                           const std::map<std::string, std::string>& attributes) {
+  ImportReport report = tally.report(writer.size(), writer.resumed());
+  if (writer.size() == 0) {
+    writer.discard();
+    fail<InputError>("{}: nothing could be imported for {} ({})", options.from.string(), task.id, report.to_json());
+  }
+  writer.set_attribute("import_report", report.to_json());
+  writer.set_attribute("normalization", normalization_json(task));
+  for (const auto& [k, v] : attributes) writer.set_attribute(k, v);
+  writer.finish(options.progress);
+  return report;
+}
+
 std::uint8_t split_of_member(const SplitSpec& split, const std::string& value) {
   for (const auto& [name, members] : split.members) {
     if (std::find(members.begin(), members.end(), value) != members.end()) return split_code(name);

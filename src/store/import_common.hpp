@@ -44,6 +44,15 @@ void run_import(StoreWriter& writer, std::size_t count, int threads,
                 const std::function<std::string(std::size_t)>& id_of,
                 const std::function<Loaded(std::size_t, Example&)>& load, Tally& tally, const ProgressFn& progress);
 
+// The writer options of an import: layout, resume, provenance.
+WriterOptions writer_options(const ImportOptions& options);
+
+// Ends an import: an import that wrote nothing is an error and leaves nothing behind; otherwise
+// the report, the card's normalization and any extra attributes go into the store, which is
+// finished (renamed into place).
+ImportReport finish_import(StoreWriter& writer, const Tally& tally, const TaskCard& task, const ImportOptions& options,
+                           const std::map<std::string, std::string>& attributes = {});
+
 // The split code of a value under a by_country / by_region rule's member lists.
 std::uint8_t split_of_member(const SplitSpec& split, const std::string& value);
 

@@ -147,12 +147,7 @@ ImportReport import_crop_type_africa(const TaskCard& task, const TaskRegistry& r
   }
   const std::int64_t num_classes = task.find_target("truth")->num_classes;
 
-  WriterOptions wopt;
-  wopt.layout = opt.layout;
-  wopt.resume = opt.resume;
-  wopt.source = fs::absolute(opt.from).string();
-  wopt.command_line = opt.command_line;
-  StoreWriter writer(opt.out, schema, wopt);
+  StoreWriter writer(opt.out, schema, writer_options(opt));
   for (const auto& c : csvs) writer.add_source_file(describe_file(c));
   auto id_of = [&](std::size_t i) { return fmt::format("{}_{:06d}", tiles[i].country, tiles[i].id); };
   Tally tally;
@@ -216,12 +211,7 @@ ImportReport import_crop_type_africa(const TaskCard& task, const TaskRegistry& r
         return loaded;
       },
       tally, opt.progress);
-  ImportReport report = tally.report(writer.size(), writer.resumed());
-  if (writer.size() == 0) fail<InputError>("{}: nothing could be imported ({})", opt.from.string(), report.to_json());
-  writer.set_attribute("import_report", report.to_json());
-  writer.set_attribute("normalization", normalization_json(task));
-  writer.finish(opt.progress);
-  return report;
+  return finish_import(writer, tally, task, opt);
 }
 
 }  // namespace sbench::store::detail

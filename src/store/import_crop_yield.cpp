@@ -140,12 +140,7 @@ ImportReport import_crop_yield(const TaskCard& task, const TaskRegistry& registr
     }
   }
 
-  WriterOptions wopt;
-  wopt.layout = opt.layout;
-  wopt.resume = opt.resume;
-  wopt.source = fs::absolute(opt.from).string();
-  wopt.command_line = opt.command_line;
-  StoreWriter writer(opt.out, schema, wopt);
+  StoreWriter writer(opt.out, schema, writer_options(opt));
   for (const auto& f : files) writer.add_source_file(describe_file(f));
 
   Tally tally;
@@ -183,12 +178,7 @@ ImportReport import_crop_yield(const TaskCard& task, const TaskRegistry& registr
   for (const auto& p : parts) {
     if (!p.has_ndvi) tally.add("no_ndvi_file", fmt::format("{}/{}", p.country, p.split));
   }
-  ImportReport report = tally.report(writer.size(), writer.resumed());
-  if (writer.size() == 0) fail<InputError>("{}: nothing could be imported ({})", opt.from.string(), report.to_json());
-  writer.set_attribute("import_report", report.to_json());
-  writer.set_attribute("normalization", normalization_json(task));
-  writer.finish(opt.progress);
-  return report;
+  return finish_import(writer, tally, task, opt);
 }
 
 }  // namespace sbench::store::detail

@@ -126,12 +126,7 @@ ImportReport import_dhs(const TaskCard& task, const TaskRegistry& registry, cons
     clusters.push_back(std::move(c));
   }
 
-  WriterOptions wopt;
-  wopt.layout = opt.layout;
-  wopt.resume = opt.resume;
-  wopt.source = fs::absolute(opt.from).string();
-  wopt.command_line = opt.command_line;
-  StoreWriter writer(opt.out, schema, wopt);
+  StoreWriter writer(opt.out, schema, writer_options(opt));
   writer.add_source_file(describe_file(labels_path));
 
   const std::size_t x_index = schema.index("x");
@@ -179,14 +174,7 @@ ImportReport import_dhs(const TaskCard& task, const TaskRegistry& registry, cons
       },
       tally, opt.progress);
 
-  ImportReport report = tally.report(writer.size(), writer.resumed());
-  if (writer.size() == 0) {
-    fail<InputError>("{}: no cluster could be imported ({})", opt.from.string(), report.to_json());
-  }
-  writer.set_attribute("import_report", report.to_json());
-  writer.set_attribute("normalization", normalization_json(task));
-  writer.finish(opt.progress);
-  return report;
+  return finish_import(writer, tally, task, opt);
 }
 
 }  // namespace sbench::store::detail

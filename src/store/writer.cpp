@@ -457,6 +457,21 @@ void StoreWriter::finish(const ProgressFn& progress) {
   m.finished = true;
 }
 
+void StoreWriter::discard() {
+  auto& m = *impl_;
+  m.pending.clear();
+  m.datasets.clear();
+  m.id_ds.reset();
+  m.split_ds.reset();
+  m.file.reset();
+  if (m.journal) std::fclose(m.journal);
+  m.journal = nullptr;
+  std::error_code ignored;
+  fs::remove(m.partial, ignored);
+  fs::remove(m.journal_path, ignored);
+  m.finished = true;
+}
+
 void repack(const fs::path& from, const fs::path& to, Layout layout_kind, int deflate_level,
             const ProgressFn& progress) {
   init_hdf5();

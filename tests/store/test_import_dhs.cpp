@@ -181,7 +181,7 @@ TEST_F(DhsRelease, BadReleasesAreErrorsNamingTheFile) {
   // Labels without any image: nothing to import, and no store.
   std::filesystem::create_directories(out / "noimg");
   test::write_file(out / "noimg" / "dhs_final_labels.csv", csv);
-  EXPECT_NE(message(out / "noimg").find("no cluster could be imported"), std::string::npos);
+  EXPECT_NE(message(out / "noimg").find("nothing could be imported for poverty"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(out / "bad.h5"));
   // The folder of another task's release.
   const auto other =

@@ -71,6 +71,8 @@ class StoreWriter {
 
   // Writes everything, converts to the train layout when asked, and renames NAME.partial to NAME.
   void finish(const ProgressFn& progress = {});
+  // Gives up: removes NAME.partial and its journal (nothing worth resuming was written).
+  void discard();
 
  private:
   struct Impl;
