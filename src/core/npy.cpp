@@ -546,6 +546,23 @@ NpyArray parse_npy(const std::byte* data, std::size_t size, const std::string& c
   return array;
 }
 
+NpyArray npy_from_raw(const std::string& descr, std::vector<std::int64_t> shape, bool fortran_order,
+                      const std::byte* data, std::size_t size, const std::string& context) {
+  NpyHeader h{parse_descr(descr, context), descr, fortran_order, std::move(shape), 0};
+  NpyArray array;
+  std::size_t offset = 0;
+  load_npy_payload(
+      h, array,
+      [&](std::byte* dst, std::size_t n) {
+        const std::size_t got = std::min(n, size - offset);
+        if (got) std::memcpy(dst, data + offset, got);
+        offset += got;
+        return got;
+      },
+      context);
+  return array;
+}
+
 std::vector<std::byte> encode_npy(const NpyArray& array) {
   if (!host_is_little_endian()) fail<Error>("writing npy on a big-endian host is not supported");
   std::string dict =

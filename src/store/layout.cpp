@@ -41,6 +41,15 @@ std::vector<hsize_t> dims_of(const Field& f, hsize_t rows) {
   return d;
 }
 
+// The archive layout's filters: byte shuffle, then deflate. Shuffling groups the bytes of equal
+// significance of neighbouring values, which makes imagery compress better and about twice as
+// fast (and inflate five times as fast) as deflate alone. h5py reads it as its shuffle=True.
+void add_compression(hid_t dcpl, int deflate_level) {
+  if (deflate_level <= 0) return;
+  H5Pset_shuffle(dcpl);
+  H5Pset_deflate(dcpl, static_cast<unsigned>(deflate_level));
+}
+
 void write_field_attributes(hid_t ds, const Field& f) {
   if (!f.bands.empty()) h5::write_attribute(ds, "bands", f.bands);
   if (!f.axes.empty()) h5::write_attribute(ds, "axes", f.axes);
@@ -79,7 +88,7 @@ h5::Handle create_extendible(hid_t file, const Field& f, int deflate_level) {
   h5::Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), maxdims.data()));
   h5::Handle dcpl(H5Pcreate(H5P_DATASET_CREATE));
   H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
-  if (deflate_level > 0) H5Pset_deflate(dcpl, static_cast<unsigned>(deflate_level));
+  add_compression(dcpl, deflate_level);
   // Every byte is written, so fill values would be written for nothing (HDF5 needs them for strings).
   if (f.type != ElementType::string) H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
   h5::Handle type = file_type(f.type);
@@ -204,7 +213,7 @@ void copy_dataset(CopyContext& c, const std::string& path, bool per_example) {
     auto chunk = dims;
     chunk[0] = rank == 1 ? std::min<hsize_t>(dims[0], kScalarChunk) : 1;
     H5Pset_chunk(dcpl, rank, chunk.data());
-    if (c.deflate > 0) H5Pset_deflate(dcpl, static_cast<unsigned>(c.deflate));
+    add_compression(dcpl, c.deflate);
   } else {
     H5Pset_layout(dcpl, H5D_CONTIGUOUS);
     H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);

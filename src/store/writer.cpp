@@ -376,12 +376,26 @@ void StoreWriter::pack(Example& ex) const {
     ptrs[k] = ex.bytes(k);
     auto& out = ex.packed_[k];
     out.clear();
-    // One chunk per example: compress it here as HDF5's deflate filter would (a zlib stream).
+    // One chunk per example: compress it here, on the caller's thread.
     if (f.shape.empty() || f.type == ElementType::string || m.opt.layout != Layout::archive ||
         m.opt.deflate_level <= 0) {
       continue;
     }
-    deflate_chunk(ex.bytes(k), f.example_bytes(), m.opt.deflate_level, out);
+    // As HDF5's filter pipeline would: byte shuffle, then deflate.
+    thread_local std::vector<std::byte> shuffled;
+    const std::size_t size = f.example_bytes();
+    const std::size_t width = element_size(f.type);
+    const std::byte* src = ex.bytes(k);
+    if (width > 1) {
+      shuffled.resize(size);
+      const std::size_t count = size / width;
+      for (std::size_t b = 0; b < width; ++b) {
+        std::byte* dst = shuffled.data() + b * count;
+        for (std::size_t e = 0; e < count; ++e) dst[e] = src[e * width + b];
+      }
+      src = shuffled.data();
+    }
+    deflate_chunk(src, size, m.opt.deflate_level, out);
     if (out.empty()) fail<Error>("example {}: zlib compression of '{}' failed", ex.id, f.name);
   }
   ex.crc_ = example_crc(m.schema, ptrs);

@@ -106,6 +106,11 @@ NpyArray parse_npy(const std::byte* data, std::size_t size, const std::string& c
 // The npy image of an array: version 1.0, or 2.0 when the header does not fit 64 KiB.
 std::vector<std::byte> encode_npy(const NpyArray& array);
 
+// An array from raw element bytes as numpy keeps them: descr such as "<f8", the shape, the order.
+// Converted to native byte order and C order like parse_npy.
+NpyArray npy_from_raw(const std::string& descr, std::vector<std::int64_t> shape, bool fortran_order,
+                      const std::byte* data, std::size_t size, const std::string& context);
+
 NpyArray read_npy(const std::filesystem::path& path);
 // Writes through NAME.partial and a rename (AtomicFile).
 void write_npy(const std::filesystem::path& path, const NpyArray& array);
