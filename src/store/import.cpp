@@ -13,9 +13,11 @@ using ImportFn = ImportReport (*)(const TaskCard&, const TaskRegistry&, const Im
 const std::vector<std::pair<std::string, ImportFn>>& importers() {
   static const std::vector<std::pair<std::string, ImportFn>> table = {
       {"dhs", detail::import_dhs},
+      {"lsms_pair", detail::import_poverty_change},
       {"crop_yield", detail::import_crop_yield},
       {"brick_kiln", detail::import_brick_kiln},
       {"crop_type_tiles", detail::import_crop_type_africa},
+      {"crop_type_fields", detail::import_crop_type_kenya},
   };
   return table;
 }

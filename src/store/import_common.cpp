@@ -180,6 +180,32 @@ ImportReport finish_import(StoreWriter& writer, const Tally& tally, const TaskCa
   return report;
 }
 
+std::uint8_t hash_split(const std::string& key, std::uint64_t seed, const std::map<std::string, double>& fractions) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char c : key) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  std::uint64_t z = h ^ seed;  // splitmix64 finalizer
+  z += 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  const double u = static_cast<double>(z >> 11) * 0x1.0p-53;
+  double cumulative = 0;
+  for (const char* name : {"train", "val", "test"}) {
+    auto it = fractions.find(name);
+    if (it == fractions.end()) continue;
+    cumulative += it->second;
+    if (u < cumulative) return split_code(name);
+  }
+  // Rounding of fractions that sum to 1: the last listed split.
+  for (const char* name : {"test", "val", "train"}) {
+    if (fractions.count(name)) return split_code(name);
+  }
+  return kNoSplit;
+}
+
 std::uint8_t split_of_member(const SplitSpec& split, const std::string& value) {
   for (const auto& [name, members] : split.members) {
     if (std::find(members.begin(), members.end(), value) != members.end()) return split_code(name);

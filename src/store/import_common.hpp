@@ -53,6 +53,12 @@ WriterOptions writer_options(const ImportOptions& options);
 ImportReport finish_import(StoreWriter& writer, const Tally& tally, const TaskCard& task, const ImportOptions& options,
                            const std::map<std::string, std::string>& attributes = {});
 
+// A seeded random split that does not depend on the order or number of examples: the key (an
+// example or region id) is hashed with the seed (FNV-1a, then splitmix64) to a number u in [0, 1),
+// and u falls in train, val or test by the cumulative fractions, in that order. Adding or dropping
+// examples never moves the others.
+std::uint8_t hash_split(const std::string& key, std::uint64_t seed, const std::map<std::string, double>& fractions);
+
 // The split code of a value under a by_country / by_region rule's member lists.
 std::uint8_t split_of_member(const SplitSpec& split, const std::string& value);
 

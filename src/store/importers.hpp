@@ -5,9 +5,11 @@
 
 namespace sbench::store::detail {
 
+ImportReport import_poverty_change(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
 ImportReport import_dhs(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
 ImportReport import_brick_kiln(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
 ImportReport import_crop_type_africa(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
+ImportReport import_crop_type_kenya(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
 ImportReport import_crop_yield(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
 
 }  // namespace sbench::store::detail

@@ -137,3 +137,59 @@ TEST(ImportCropTypeAfrica, MissingDatesAndBadTruthNameTheFile) {
 
 }  // namespace
 }  // namespace sbench::store
+
+namespace sbench::store {
+namespace {
+
+TEST(ImportCropTypeKenya, PickledMaskedSeriesLabelsAndFoldsAsTheRelease) {
+  test::TempDir dir;
+  test::run_python("kenya_release.py", {"make", dir.path().string()});
+  const auto report = import_task("2B2", dir.path(), dir / "kenya.h5");
+  EXPECT_EQ(report.written, 10u);
+  const auto check = test::run_python("kenya_release.py", {"check", dir.path().string(), (dir / "kenya.h5").string()});
+  EXPECT_NE(check.out.find("0 problems"), std::string::npos) << check.out;
+}
+
+TEST(ImportCropTypeKenya, OldColumnSpellingsAndAMaliciousSeriesFile) {
+  test::TempDir dir;
+  test::run_python("kenya_release.py", {"make", dir.path().string()});
+  const auto meta = dir / "croptype_mapping_kenya" / "crop_type_kenya_2017_metadata.csv";
+  std::string text = test::read_file(meta);
+  // FORK-MW's spellings of the columns.
+  text.replace(0, text.find(',') + 1, "file Name,");
+  text.replace(text.find("cropType"), 8, "crop Type");
+  text.replace(text.find("fieldID"), 7, "field ID");
+  test::write_file(meta, text);
+  EXPECT_EQ(import_task("crop_type_kenya", dir.path(), dir / "k.h5").written, 10u);
+  // A series file that asks to run a program is refused, naming the file.
+  test::write_file(dir / "croptype_mapping_kenya" / "timeseries" / "kenya_2017_sentinel2_timeseries_3.npy",
+                   "cos\nsystem\n(S'touch /tmp/sbench-pwned'\ntR.");
+  const std::string e = error_of("crop_type_kenya", dir.path(), dir / "k2.h5");
+  EXPECT_NE(e.find("kenya_2017_sentinel2_timeseries_3.npy: the pickle refers to 'os.system'"), std::string::npos) << e;
+  EXPECT_FALSE(std::filesystem::exists("/tmp/sbench-pwned"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "k2.h5"));
+}
+
+}  // namespace
+}  // namespace sbench::store
+
+namespace sbench::store {
+namespace {
+
+TEST(ImportPovertyChange, TilePairsLabelsCoordinatesAndTheHashSplit) {
+  test::TempDir dir;
+  test::run_python("lsms_release.py", {"make", dir.path().string()});
+  const auto report = import_task("1B", dir.path(), dir / "lsms.h5");
+  EXPECT_EQ(report.written, 20u);
+  const auto check = test::run_python("lsms_release.py", {"check", dir.path().string(), (dir / "lsms.h5").string()});
+  EXPECT_NE(check.out.find("0 problems"), std::string::npos) << check.out;
+  // A missing tile is counted, naming the file.
+  std::filesystem::remove(dir / "lsms_npzs" / "mw_2016" / "101010002.npz");
+  const auto again = import_task("1B", dir.path(), dir / "lsms2.h5");
+  EXPECT_EQ(again.written, 19u);
+  ASSERT_EQ(again.samples.at("missing_image").size(), 1u);
+  EXPECT_NE(again.samples.at("missing_image")[0].find("mw_2016/101010002.npz"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sbench::store
