@@ -18,6 +18,9 @@ const std::vector<std::pair<std::string, ImportFn>>& importers() {
       {"brick_kiln", detail::import_brick_kiln},
       {"crop_type_tiles", detail::import_crop_type_africa},
       {"crop_type_fields", detail::import_crop_type_kenya},
+      {"cropland", detail::import_cropland},
+      {"land_cover_rep", detail::import_land_cover_rep},
+      {"land_cover_ood", detail::import_land_cover_ood},
   };
   return table;
 }

@@ -6,6 +6,9 @@
 namespace sbench::store::detail {
 
 ImportReport import_poverty_change(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
+ImportReport import_cropland(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
+ImportReport import_land_cover_rep(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
+ImportReport import_land_cover_ood(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
 ImportReport import_dhs(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
 ImportReport import_brick_kiln(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
 ImportReport import_crop_type_africa(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);

@@ -193,3 +193,33 @@ TEST(ImportPovertyChange, TilePairsLabelsCoordinatesAndTheHashSplit) {
 
 }  // namespace
 }  // namespace sbench::store
+
+namespace sbench::store {
+namespace {
+
+TEST(ImportOurLayouts, CroplandLandCoverRepAndLandCoverOod) {
+  for (const std::string task : {"cropland", "land_cover_rep", "land_cover_ood"}) {
+    SCOPED_TRACE(task);
+    test::TempDir dir;
+    test::run_python("ours_release.py", {"make", task, dir.path().string()});
+    const auto report = import_task(task, dir.path(), dir / "s.h5");
+    EXPECT_GT(report.written, 0u);
+    const auto check =
+        test::run_python("ours_release.py", {"check", task, dir.path().string(), (dir / "s.h5").string()});
+    EXPECT_NE(check.out.find("0 problems"), std::string::npos) << check.out;
+  }
+}
+
+TEST(ImportOurLayouts, BadRowsNameTheFileAndLine) {
+  test::TempDir dir;
+  test::run_python("ours_release.py", {"make", "cropland", dir.path().string()});
+  const auto meta = dir / "cropland" / "metadata.csv";
+  std::string text = test::read_file(meta);
+  text.replace(text.find(",train,"), 7, ",dev,");
+  test::write_file(meta, text);
+  EXPECT_NE(error_of("2A", dir.path(), dir / "c.h5").find("metadata.csv: line 2: split 'dev' is not one of"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace sbench::store
