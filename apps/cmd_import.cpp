@@ -6,6 +6,9 @@
 
 #include "cli.hpp"
 #include "sbench/store/import.hpp"
+#ifdef SBENCH_WITH_GDAL
+#include "sbench/raster/image.hpp"
+#endif
 
 namespace sbench::app {
 
@@ -29,6 +32,9 @@ int run_import(Context& ctx, const ImportArgs& a) {
   opt.threads = a.threads;
   opt.command_line = ctx.command_line;
   opt.progress = ctx.progress();
+#ifdef SBENCH_WITH_GDAL
+  opt.read_image = raster::read_image_u8;
+#endif
   const auto report = store::import_release(task, ctx.registry(), opt);
   std::cout << fmt::format("{}: {} examples ({} layout)\n", a.out, report.written, a.layout);
   for (const auto& [status, n] : report.counts) {

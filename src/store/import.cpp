@@ -19,6 +19,7 @@ const std::vector<std::pair<std::string, ImportFn>>& importers() {
       {"crop_type_tiles", detail::import_crop_type_africa},
       {"crop_type_fields", detail::import_crop_type_kenya},
       {"cropland", detail::import_cropland},
+      {"field_delineation", detail::import_field_delineation},
       {"land_cover_rep", detail::import_land_cover_rep},
       {"land_cover_ood", detail::import_land_cover_ood},
   };

@@ -9,6 +9,7 @@ ImportReport import_poverty_change(const TaskCard& task, const TaskRegistry& reg
 ImportReport import_cropland(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
 ImportReport import_land_cover_rep(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
 ImportReport import_land_cover_ood(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
+ImportReport import_field_delineation(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
 ImportReport import_dhs(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
 ImportReport import_brick_kiln(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);
 ImportReport import_crop_type_africa(const TaskCard& task, const TaskRegistry& registry, const ImportOptions& options);

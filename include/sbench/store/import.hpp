@@ -4,10 +4,12 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "sbench/core/npy.hpp"
 #include "sbench/core/progress.hpp"
 #include "sbench/core/tasks.hpp"
 #include "sbench/store/schema.hpp"
@@ -22,6 +24,10 @@ struct ImportOptions {
   int threads = 0;  // decoding threads; 0 = every available core
   std::string command_line;
   ProgressFn progress;
+  // Decodes an image file (JPEG, PNG) into a uint8 (bands, height, width) array. The store has no
+  // image codecs of its own: the CLI passes the raster component's GDAL reader. Needed by the
+  // field_delineation importer only.
+  std::function<NpyArray(const std::filesystem::path&)> read_image;
 };
 
 // What an import did: examples written and every other outcome counted, with the first few ids

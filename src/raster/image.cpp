@@ -1,0 +1,38 @@
+#include "sbench/raster/image.hpp"
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <gdal.h>
+
+#include "sbench/core/error.hpp"
+#include "sbench/raster/gdal_env.hpp"
+
+namespace sbench::raster {
+
+NpyArray read_image_u8(const std::filesystem::path& path) {
+  init_gdal();
+  if (!std::filesystem::exists(path)) fail<IoError>("{}: no such file", path.string());
+  // libjpeg only warns about a truncated file and fills the rest with grey: make that an error.
+  CPLSetThreadLocalConfigOption("GDAL_ERROR_ON_LIBJPEG_WARNING", "TRUE");
+  CPLErrorReset();
+  GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
+  if (!ds) fail<InputError>("{}: not a readable image ({})", path.string(), CPLGetLastErrorMsg());
+  struct Closer {
+    GDALDatasetH d;
+    ~Closer() { GDALClose(d); }
+  } closer{ds};
+  const int bands = GDALGetRasterCount(ds);
+  const int w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
+  if (bands < 1 || w < 1 || h < 1) fail<InputError>("{}: image without pixels", path.string());
+  NpyArray out(NpyKind::unsigned_int, 1, {bands, h, w});
+  std::vector<int> band_list(static_cast<std::size_t>(bands));
+  for (int b = 0; b < bands; ++b) band_list[static_cast<std::size_t>(b)] = b + 1;
+  const CPLErr err =
+      GDALDatasetRasterIO(ds, GF_Read, 0, 0, w, h, out.bytes(), w, h, GDT_Byte, bands, band_list.data(), 0, 0, 0);
+  if (err != CE_None || CPLGetLastErrorType() == CE_Failure) {
+    fail<InputError>("{}: cannot decode the image ({})", path.string(), CPLGetLastErrorMsg());
+  }
+  return out;
+}
+
+}  // namespace sbench::raster
