@@ -124,8 +124,8 @@ int main(int argc, char** argv) {
       list << (release / id.substr(0, 10) / (id + ".npz")).string() << '\n';
     }
   }
-  const std::string np_out = run(
-      fmt::format("{} {}/numpy_random_load.py {} 3", SBENCH_PYTHON, SBENCH_BENCH_DIR, (dir / "order.txt").string()));
+  const std::string np_out =
+      run(fmt::format("{} {}/numpy_load.py {} 3", SBENCH_PYTHON, SBENCH_BENCH_DIR, (dir / "order.txt").string()));
   int np_n = 0;
   double np_seconds = 0, np_checksum = 0;
   if (std::sscanf(np_out.c_str(), "%d %lf %lf", &np_n, &np_seconds, &np_checksum) != 3) {

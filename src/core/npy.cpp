@@ -528,17 +528,15 @@ void load_npy_payload(const NpyHeader& h, NpyArray& out, Fill&& fill, const std:
   }
 }
 
-}  // namespace
-
-NpyArray parse_npy(const std::byte* data, std::size_t size, const std::string& context) {
-  const NpyHeader h = parse_npy_header(data, size, context);
+// An array from a payload held in memory.
+NpyArray load_from_memory(const NpyHeader& h, const std::byte* payload, std::size_t size, const std::string& context) {
   NpyArray array;
-  std::size_t offset = h.header_bytes;
+  std::size_t offset = 0;
   load_npy_payload(
       h, array,
       [&](std::byte* dst, std::size_t n) {
         const std::size_t got = std::min(n, size - offset);
-        if (got) std::memcpy(dst, data + offset, got);
+        if (got) std::memcpy(dst, payload + offset, got);
         offset += got;
         return got;
       },
@@ -546,21 +544,17 @@ NpyArray parse_npy(const std::byte* data, std::size_t size, const std::string& c
   return array;
 }
 
+}  // namespace
+
+NpyArray parse_npy(const std::byte* data, std::size_t size, const std::string& context) {
+  const NpyHeader h = parse_npy_header(data, size, context);
+  return load_from_memory(h, data + h.header_bytes, size - h.header_bytes, context);
+}
+
 NpyArray npy_from_raw(const std::string& descr, std::vector<std::int64_t> shape, bool fortran_order,
                       const std::byte* data, std::size_t size, const std::string& context) {
-  NpyHeader h{parse_descr(descr, context), descr, fortran_order, std::move(shape), 0};
-  NpyArray array;
-  std::size_t offset = 0;
-  load_npy_payload(
-      h, array,
-      [&](std::byte* dst, std::size_t n) {
-        const std::size_t got = std::min(n, size - offset);
-        if (got) std::memcpy(dst, data + offset, got);
-        offset += got;
-        return got;
-      },
-      context);
-  return array;
+  const NpyHeader h{parse_descr(descr, context), descr, fortran_order, std::move(shape), 0};
+  return load_from_memory(h, data, size, context);
 }
 
 std::vector<std::byte> encode_npy(const NpyArray& array) {

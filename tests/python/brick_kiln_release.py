@@ -6,13 +6,12 @@ list_eval_partition.csv with the upstream (mislabelled) column names. check comp
 usage: brick_kiln_release.py make OUT [--channels-last]
        brick_kiln_release.py check OUT STORE
 """
-import csv
 import json
 import os
-import sys
 
 import h5py
 import numpy as np
+from release_common import main, report, write_csv
 
 
 def make(out, channels_last):
@@ -40,10 +39,7 @@ def make(out, channels_last):
             expected[f"examples_{k}_{i}"] = {"file": k, "row": i, "split": ["train", "val", "test"][part],
                                              "label": int(labels[i, 0]), "bounds": list(bounds[i]),
                                              "offset": int(indices[i, 2])}
-    with open(os.path.join(root, "list_eval_partition.csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(os.path.join(root, "list_eval_partition.csv"), rows)
     json.dump(expected, open(os.path.join(out, "expected.json"), "w"))
 
 
@@ -69,14 +65,8 @@ def check(out, store):
             got = [f["meta/" + m][i] for m in ("lon_left", "lat_bottom", "lon_right", "lat_top")]
             if got != e["bounds"] or int(f["meta/offset"][i]) != e["offset"]:
                 problems.append(f"{key}: bounds {got} or offset")
-    for p in problems[:20]:
-        print(p)
-    print(f"checked {len(expected)} tiles, {len(problems)} problems")
-    sys.exit(1 if problems else 0)
+    report(problems, len(expected), "tiles")
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "make":
-        make(sys.argv[2], "--channels-last" in sys.argv)
-    else:
-        check(sys.argv[2], sys.argv[3])
+    main(lambda a: make(*a[:1], "--channels-last" in a), lambda a: check(*a[:2]))

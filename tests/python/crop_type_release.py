@@ -8,10 +8,10 @@ usage: crop_type_release.py make OUT
 import csv
 import json
 import os
-import sys
 
 import h5py
 import numpy as np
+from release_common import main, report, write_csv
 
 TILES = {"ghana": [(3, 0), (17, 1), (42, 2), (5, 0)], "southsudan": [(8, 0), (9, 2)]}
 
@@ -88,14 +88,8 @@ def check(out, store):
             if names[f["meta/split"][i]] != e["split"] or f["meta/country"].asstr()[i] != e["country"] or \
                     f["meta/tile"][i] != e["tile"]:
                 problems.append(f"{name}: meta")
-    for p in problems[:20]:
-        print(p)
-    print(f"checked {len(expected)} tiles, {len(problems)} problems")
-    sys.exit(1 if problems else 0)
+    report(problems, len(expected), "tiles")
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "make":
-        make(sys.argv[2])
-    else:
-        check(sys.argv[2], sys.argv[3])
+    main(lambda a: make(*a[:1]), lambda a: check(*a[:2]))

@@ -8,10 +8,10 @@ usage: crop_yield_release.py make OUT
 import json
 import math
 import os
-import sys
 
 import h5py
 import numpy as np
+from release_common import main, report, write_csv
 
 SIZES = {("usa", "train"): 12, ("usa", "dev"): 4, ("usa", "test"): 5, ("brazil", "train"): 6, ("brazil", "test"): 3}
 
@@ -80,14 +80,8 @@ def check(out, store):
         if list(f["inputs/hist"].attrs["bands"]) != ["sur_refl_b0%d" % b for b in range(1, 8)] + \
                 ["LST_Day_1km", "LST_Night_1km"]:
             problems.append("bands")
-    for p in problems[:20]:
-        print(p)
-    print(f"checked {len(expected)} examples, {len(problems)} problems")
-    sys.exit(1 if problems else 0)
+    report(problems, len(expected), "examples")
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "make":
-        make(sys.argv[2])
-    else:
-        check(sys.argv[2], sys.argv[3])
+    main(lambda a: make(*a[:1]), lambda a: check(*a[:2]))

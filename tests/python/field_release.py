@@ -5,13 +5,12 @@ check compares a store with PIL's own decoding of the same files.
 usage: field_release.py make OUT
        field_release.py check OUT STORE
 """
-import csv
 import json
 import os
-import sys
 
 import h5py
 import numpy as np
+from release_common import main, report, write_csv
 from PIL import Image, ImageDraw
 
 
@@ -36,10 +35,7 @@ def make(out):
         rows.append({"ids": i, "indices": idx, "split": split, "max_lat": 48.0 + i, "max_lon": 2.5, "min_lat": 47.9 + i,
                      "min_lon": 2.4})
         expected[idx] = {"split": split}
-    with open(os.path.join(out, "clean_data.csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(os.path.join(out, "clean_data.csv"), rows)
     json.dump(expected, open(os.path.join(out, "expected.json"), "w"))
 
 
@@ -62,14 +58,8 @@ def check(out, store):
                     problems.append(f"{idx}: {field}")
             if names[f["meta/split"][i]] != expected[idx]["split"]:
                 problems.append(f"{idx}: split")
-    for p in problems[:20]:
-        print(p)
-    print(f"checked {len(expected)} images, {len(problems)} problems")
-    sys.exit(1 if problems else 0)
+    report(problems, len(expected), "images")
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "make":
-        make(sys.argv[2])
-    else:
-        check(sys.argv[2], sys.argv[3])
+    main(lambda a: make(*a[:1]), lambda a: check(*a[:2]))

@@ -5,14 +5,13 @@ Python's pickle itself; check compares a store.
 usage: kenya_release.py make OUT
        kenya_release.py check OUT STORE
 """
-import csv
 import json
 import os
 import pickle
-import sys
 
 import h5py
 import numpy as np
+from release_common import main, report, write_csv
 
 CROPS = ["Maize", "Non-Crop", "Sugar Cane", "Cassava", "Sweet Potatoes", "Beans", "", "Banana", "Groundnut", "Other",
          "Maize"]
@@ -40,10 +39,7 @@ def make(out):
                      "fold_bungoma_test": "train", "fold_siaya_test": "train"})
         if crop:
             expected[str(1000 + k)] = {"file": name, "class": SOURCE.index(crop), "split": fold, "region": region}
-    with open(os.path.join(root, "crop_type_kenya_2017_metadata.csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(os.path.join(root, "crop_type_kenya_2017_metadata.csv"), rows)
     json.dump(expected, open(os.path.join(out, "expected.json"), "w"))
 
 
@@ -67,17 +63,11 @@ def check(out, store):
             if f["targets/crop_type"][i] != e["class"] or names[f["meta/split"][i]] != e["split"] or \
                     f["meta/region"].asstr()[i] != e["region"]:
                 problems.append(f"{fid}: label, split or region")
-        report = json.loads(f.attrs["import_report"])
-        if report["counts"].get("missing_label") != 1:
-            problems.append(f"counts {report['counts']}")
-    for p in problems[:20]:
-        print(p)
-    print(f"checked {len(expected)} fields, {len(problems)} problems")
-    sys.exit(1 if problems else 0)
+        counts = json.loads(f.attrs["import_report"])["counts"]
+        if counts.get("missing_label") != 1:
+            problems.append(f"counts {counts}")
+    report(problems, len(expected), "fields")
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "make":
-        make(sys.argv[2])
-    else:
-        check(sys.argv[2], sys.argv[3])
+    main(lambda a: make(*a[:1]), lambda a: check(*a[:2]))

@@ -6,13 +6,12 @@ recomputing the documented hash split independently.
 usage: lsms_release.py make OUT
        lsms_release.py check OUT STORE
 """
-import csv
 import json
 import os
-import sys
 
 import h5py
 import numpy as np
+from release_common import main, report, write_csv
 
 PAIRS = [("ng", 2010, 2015), ("et", 2011, 2015), ("ug", 2005, 2009), ("ug", 2009, 2013), ("mw", 2010, 2016)]
 
@@ -59,10 +58,7 @@ def make(out):
                              "split": hash_split(key, 42, {"train": 0.6, "val": 0.2, "test": 0.2})}
     for name, rows in (("asset_infrstructure_indicies_lsms_over_time.csv", over),
                        ("asset_infrstructure_indicies_lsms.csv", static)):
-        with open(os.path.join(out, name), "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
+        write_csv(os.path.join(out, name), rows)
     json.dump(expected, open(os.path.join(out, "expected.json"), "w"))
 
 
@@ -84,14 +80,8 @@ def check(out, store):
                 problems.append(f"{key}: labels")
             if names[f["meta/split"][i]] != e["split"] or f["meta/lat"][i] != e["lat"] or f["meta/n"][i] != e["n"]:
                 problems.append(f"{key}: split {names[f['meta/split'][i]]} != {e['split']} or meta")
-    for p in problems[:20]:
-        print(p)
-    print(f"checked {len(expected)} pairs, {len(problems)} problems")
-    sys.exit(1 if problems else 0)
+    report(problems, len(expected), "pairs")
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "make":
-        make(sys.argv[2])
-    else:
-        check(sys.argv[2], sys.argv[3])
+    main(lambda a: make(*a[:1]), lambda a: check(*a[:2]))

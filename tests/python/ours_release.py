@@ -5,23 +5,13 @@ store with h5py, recomputing the weak labels and the split rule independently.
 usage: ours_release.py make TASK OUT
        ours_release.py check TASK OUT STORE
 """
-import csv
 import json
 import os
-import sys
 
 import h5py
 import numpy as np
-
-sys.path.insert(0, os.path.dirname(__file__))
-from lsms_release import hash_split  # noqa: E402
-
-
-def write_csv(path, rows):
-    with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+from lsms_release import hash_split
+from release_common import main, report, write_csv
 
 
 def make(task, out):
@@ -104,14 +94,8 @@ def check(task, out, store):
                 series = np.load(os.path.join(out, "land_cover_ood", "series", e["region"] + ".npy"))
                 if not np.array_equal(f["inputs/x"][i], series[e["row"]]) or f["targets/land_cover"][i] != e["label"]:
                     problems.append(f"{key}: series or label")
-    for p in problems[:20]:
-        print(p)
-    print(f"checked {len(expected)} examples, {len(problems)} problems")
-    sys.exit(1 if problems else 0)
+    report(problems, len(expected), "examples")
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "make":
-        make(sys.argv[2], sys.argv[3])
-    else:
-        check(sys.argv[2], sys.argv[3], sys.argv[4])
+    main(lambda a: make(*a[:2]), lambda a: check(*a[:3]))
