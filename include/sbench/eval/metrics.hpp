@@ -1,0 +1,59 @@
+// The metrics of the SustainBench tasks, each as defined in docs/metrics.md (where the official
+// code and the paper differ, both behaviours are there and the option says which one runs).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sbench::eval {
+
+// ---- regression (pred and truth of the same length) ----
+
+// Pearson's r; NaN when either side is constant or there are fewer than 2 pairs.
+double pearson_r(const std::vector<double>& pred, const std::vector<double>& truth);
+// The DHS tasks' official r^2: the square of Pearson's r (not the coefficient of determination).
+double r2_pearson(const std::vector<double>& pred, const std::vector<double>& truth);
+// Coefficient of determination 1 - SSres / SStot (scikit-learn's r2_score, crop yield's R^2).
+// With constant truth: 1 when the predictions are exact, 0 otherwise (scikit-learn's default).
+double r2_score(const std::vector<double>& pred, const std::vector<double>& truth);
+double mse(const std::vector<double>& pred, const std::vector<double>& truth);
+double rmse(const std::vector<double>& pred, const std::vector<double>& truth);
+
+// ---- classification (labels are class indices) ----
+
+struct ClassOptions {
+  // Pairs whose true label is this value are left out (crop type's unlabelled 0).
+  std::optional<std::int64_t> ignore;
+  // f1_macro: average over every class 0..num_classes-1 instead of the classes present in the
+  // truth (the official code's labels=unique(y_true)).
+  bool all_classes = false;
+  std::int64_t num_classes = 0;  // needed by all_classes
+};
+
+double accuracy(const std::vector<std::int64_t>& pred, const std::vector<std::int64_t>& truth,
+                const ClassOptions& o = {});
+// Binary, positive class 1. With no predicted (precision) or no true (recall) positive: 0, as
+// scikit-learn's zero_division default.
+double precision(const std::vector<std::int64_t>& pred, const std::vector<std::int64_t>& truth,
+                 const ClassOptions& o = {});
+double recall(const std::vector<std::int64_t>& pred, const std::vector<std::int64_t>& truth,
+              const ClassOptions& o = {});
+double f1(const std::vector<std::int64_t>& pred, const std::vector<std::int64_t>& truth, const ClassOptions& o = {});
+// Macro F1: per-class F1 (0 where undefined) averaged over the classes present in the truth, or
+// over all classes with o.all_classes.
+double f1_macro(const std::vector<std::int64_t>& pred, const std::vector<std::int64_t>& truth,
+                const ClassOptions& o = {});
+// Cohen's kappa (land_cover_ood). 1 - (1 - p_o) / (1 - p_e); NaN when p_e = 1.
+double cohen_kappa(const std::vector<std::int64_t>& pred, const std::vector<std::int64_t>& truth,
+                   const ClassOptions& o = {});
+// Area under the ROC curve of scores for the binary truth (1 positive), ties by average rank
+// (Mann-Whitney U). NaN when the truth has a single class.
+double auroc(const std::vector<double>& scores, const std::vector<std::int64_t>& truth);
+
+// Dice pooled over every pixel of every mask: the binary F1 of (prediction > 0.5) against
+// the truth (1 = boundary), as the official field-delineation code computes it.
+double dice(const std::vector<double>& pred, const std::vector<std::uint8_t>& truth);
+
+}  // namespace sbench::eval
