@@ -45,6 +45,7 @@ int run(int argc, char** argv) {
   add_import_command(app, ctx);
   add_inspect_command(app, ctx);
   add_store_command(app, ctx);
+  add_eval_command(app, ctx);
   for (int i = 0; i < argc; ++i) ctx.command_line += (i ? " " : "") + std::string(argv[i]);
 
   try {
