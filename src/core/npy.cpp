@@ -1,10 +1,13 @@
 #include "sbench/core/npy.hpp"
 
 #include <fmt/format.h>
+#include <sys/mman.h>
 #include <zip.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -315,7 +318,19 @@ ByteBuffer& ByteBuffer::operator=(const ByteBuffer& other) {
 
 void ByteBuffer::resize(std::size_t n) {
   if (n > capacity_) {
-    data_.reset(new std::byte[n]);  // default-initialized: no zero fill
+    constexpr std::size_t kHuge = std::size_t{2} << 20;
+    if (n >= 4 * kHuge) {
+      // Large arrays in transparent huge pages, as numpy does: first touch then faults once per
+      // 2 MB instead of once per 4 KB (4x faster to fill on this kind of machine).
+      const std::size_t bytes = (n + kHuge - 1) / kHuge * kHuge;
+      void* p = std::aligned_alloc(kHuge, bytes);
+      if (!p) throw std::bad_alloc();
+      madvise(p, bytes, MADV_HUGEPAGE);
+      data_ = Storage(static_cast<std::byte*>(p), &std::free);
+    } else {
+      data_ = Storage(static_cast<std::byte*>(std::malloc(std::max<std::size_t>(n, 1))), &std::free);
+      if (!data_) throw std::bad_alloc();
+    }
     capacity_ = n;
   }
   size_ = n;
@@ -589,11 +604,36 @@ std::vector<std::byte> encode_npy(const NpyArray& array) {
 }
 
 NpyArray read_npy(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail<IoError>("{}: cannot open npy file", path.string());
-  std::vector<char> buffer((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail<IoError>("{}: read error", path.string());
-  return parse_npy(reinterpret_cast<const std::byte*>(buffer.data()), buffer.size(), path.string());
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) fail<IoError>("{}: cannot open npy file", path.string());
+  struct Closer {
+    std::FILE* f;
+    ~Closer() { std::fclose(f); }
+  } closer{f};
+  const std::string context = path.string();
+  // Header first, then the payload straight into the array's storage (one read, no copy).
+  std::vector<std::byte> header(12);
+  header.resize(std::fread(header.data(), 1, header.size(), f));
+  const std::size_t header_bytes = npy_header_extent(header.data(), header.size(), context).second;
+  if (header_bytes > header.size()) {
+    const std::size_t have = header.size();
+    header.resize(header_bytes);
+    header.resize(have + std::fread(header.data() + have, 1, header_bytes - have, f));
+  }
+  const NpyHeader h = parse_npy_header(header.data(), header.size(), context);
+  std::size_t carried = header.size() - h.header_bytes;
+  NpyArray array;
+  load_npy_payload(
+      h, array,
+      [&](std::byte* dst, std::size_t n) {
+        const std::size_t first = std::min(n, carried);
+        if (first) std::memcpy(dst, header.data() + h.header_bytes, first);
+        carried -= first;
+        return first + std::fread(dst + first, 1, n - first, f);
+      },
+      context);
+  if (std::ferror(f)) fail<IoError>("{}: read error", path.string());
+  return array;
 }
 
 void write_npy(const std::filesystem::path& path, const NpyArray& array) {

@@ -32,12 +32,10 @@ struct Scored {
   const TaskCard* task = nullptr;
   const TargetSpec* target = nullptr;
   ClassOptions classes;
-  std::vector<double> pred;       // per example
-  std::vector<double> score;      // binary score, when submitted
-  std::vector<double> truth;      // per example
-  std::size_t pixels = 0;         // dense: pixels per example
-  std::vector<float> dense_pred;  // dense: per example, pixels
-  std::vector<std::uint8_t> dense_truth;
+  std::vector<double> pred;            // per example
+  std::vector<double> score;           // binary score, when submitted
+  std::vector<double> truth;           // per example
+  std::vector<Confusion> per_example;  // dense: each example's pixel confusion
 
   std::map<std::string, double> compute(const std::vector<std::size_t>& at) const {
     std::map<std::string, double> out;
@@ -57,38 +55,33 @@ struct Scored {
       }
       return out;
     }
-    std::vector<std::int64_t> p, t;
+    Confusion c;
     std::vector<double> s;
+    std::vector<std::int64_t> t;
     if (kind == TargetKind::segmentation) {
-      const bool binary = target->num_classes == 2;
-      for (auto i : at) {
-        for (std::size_t k = 0; k < pixels; ++k) {
-          const float v = dense_pred[i * pixels + k];
-          // Binary masks may be probabilities: the official code thresholds at > 0.5.
-          p.push_back(binary ? (v > 0.5f ? 1 : 0) : static_cast<std::int64_t>(v));
-          t.push_back(dense_truth[i * pixels + k]);
-          if (binary) s.push_back(v);
-        }
-      }
+      // Pixels pooled over the examples: their confusions add.
+      c = Confusion(per_example.front().k);
+      for (auto i : at) c += per_example[i];
+      if (classes.ignore) c.ignore_truth(static_cast<std::size_t>(*classes.ignore));
     } else {
+      std::vector<std::int64_t> p;
       for (auto i : at) {
         p.push_back(static_cast<std::int64_t>(pred[i]));
         t.push_back(static_cast<std::int64_t>(truth[i]));
         if (!score.empty()) s.push_back(score[i]);
       }
+      c = confusion(p, t, classes, static_cast<std::size_t>(classes.num_classes));
     }
     for (const auto& m : task->metrics) {
-      if (m == "accuracy") out[m] = accuracy(p, t, classes);
-      if (m == "precision") out[m] = precision(p, t, classes);
-      if (m == "recall") out[m] = recall(p, t, classes);
-      if (m == "f1") out[m] = f1(p, t, classes);
-      if (m == "f1_macro") out[m] = f1_macro(p, t, classes);
-      if (m == "kappa") out[m] = cohen_kappa(p, t, classes);
+      if (m == "accuracy") out[m] = accuracy(c);
+      if (m == "precision") out[m] = precision(c);
+      if (m == "recall") out[m] = recall(c);
+      if (m == "f1") out[m] = f1(c);
+      if (m == "f1_macro") out[m] = f1_macro(c, classes);
+      if (m == "kappa") out[m] = cohen_kappa(c);
       if (m == "auroc" && !s.empty()) out[m] = auroc(s, t);
-      if (m == "dice") {
-        std::vector<std::uint8_t> mask(t.begin(), t.end());
-        out[m] = dice(s, mask);
-      }
+      // Dice of the official code = binary F1 of (score > 0.5) over all pixels pooled.
+      if (m == "dice") out[m] = f1(c);
     }
     return out;
   }
@@ -232,7 +225,7 @@ EvalResult evaluate(const TaskCard& task, const store::StoreReader& store, const
   std::size_t no_truth = 0;
   std::vector<double> truth_all;
   if (!dense) truth_all = store.read_numbers(target.name);
-  if (dense) sc.pixels = static_cast<std::size_t>(target.shape[0] * target.shape[1]);
+  const std::size_t pixels = dense ? static_cast<std::size_t>(target.shape[0] * target.shape[1]) : 0;
   std::vector<std::uint8_t> buf(field.example_bytes());
   for (auto i : split_indices) {
     const std::size_t r = row_of.at(store.ids()[i]);
@@ -246,9 +239,17 @@ EvalResult evaluate(const TaskCard& task, const store::StoreReader& store, const
       if (!sub.scores.empty()) sc.score.push_back(sub.scores[0][r]);
     } else {
       store.read(target.name, i, 1, buf.data());
-      sc.dense_truth.insert(sc.dense_truth.end(), buf.begin(), buf.end());
-      sc.dense_pred.insert(sc.dense_pred.end(), sub.dense.begin() + static_cast<std::ptrdiff_t>(r * sc.pixels),
-                           sub.dense.begin() + static_cast<std::ptrdiff_t>((r + 1) * sc.pixels));
+      const float* p = sub.dense.data() + r * pixels;
+      if (num_classes == 2) {
+        // Binary masks may be probabilities: the official code thresholds at > 0.5.
+        sc.per_example.push_back(binary_confusion(p, buf.data(), pixels));
+      } else {
+        Confusion c(static_cast<std::size_t>(num_classes));
+        for (std::size_t k = 0; k < pixels; ++k) {
+          if (buf[k] < num_classes) c.add(buf[k], static_cast<std::size_t>(p[k]));
+        }
+        sc.per_example.push_back(std::move(c));
+      }
     }
     store_index.push_back(i);
   }

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -32,6 +33,7 @@ class ByteBuffer {
   ByteBuffer& operator=(const ByteBuffer& other);
   ByteBuffer(ByteBuffer&&) noexcept = default;
   ByteBuffer& operator=(ByteBuffer&&) noexcept = default;
+  ~ByteBuffer() = default;
 
   // Contents are unspecified after a resize that grows the capacity.
   void resize(std::size_t n);
@@ -40,7 +42,8 @@ class ByteBuffer {
   std::size_t size() const { return size_; }
 
  private:
-  std::unique_ptr<std::byte[]> data_;
+  using Storage = std::unique_ptr<std::byte, void (*)(void*)>;
+  Storage data_{nullptr, &std::free};
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
 };

@@ -32,6 +32,36 @@ struct ClassOptions {
   std::int64_t num_classes = 0;  // needed by all_classes
 };
 
+// Counts of (true class, predicted class) pairs: every classification metric derives from it, and
+// confusions add, so groups and bootstrap resamples of dense tasks sum per-example confusions
+// instead of touching pixels again. Rows are true classes, columns predicted ones.
+struct Confusion {
+  std::size_t k = 0;
+  std::vector<double> m;  // k * k
+  explicit Confusion(std::size_t classes = 0) : k(classes), m(classes * classes, 0.0) {}
+  void add(std::size_t truth, std::size_t pred, double n = 1) { m[truth * k + pred] += n; }
+  double at(std::size_t truth, std::size_t pred) const { return m[truth * k + pred]; }
+  Confusion& operator+=(const Confusion& o);
+  // Drops the pairs whose true class is `c` (crop type's unlabelled 0).
+  void ignore_truth(std::size_t c);
+};
+
+// The confusion of labels; classes must lie in [0, classes), classes 0 = max label + 1. Pairs
+// whose truth is o.ignore are left out.
+Confusion confusion(const std::vector<std::int64_t>& pred, const std::vector<std::int64_t>& truth,
+                    const ClassOptions& o = {}, std::size_t classes = 0);
+// The binary confusion of scores thresholded at > threshold against 0/1 truth.
+Confusion binary_confusion(const float* scores, const std::uint8_t* truth, std::size_t n, float threshold = 0.5f);
+
+double accuracy(const Confusion& c);
+double precision(const Confusion& c);  // class 1 positive
+double recall(const Confusion& c);
+double f1(const Confusion& c);
+// Over the classes present in the truth (rows with pairs), or every class but o.ignore when
+// o.all_classes.
+double f1_macro(const Confusion& c, const ClassOptions& o = {});
+double cohen_kappa(const Confusion& c);
+
 double accuracy(const std::vector<std::int64_t>& pred, const std::vector<std::int64_t>& truth,
                 const ClassOptions& o = {});
 // Binary, positive class 1. With no predicted (precision) or no true (recall) positive: 0, as
