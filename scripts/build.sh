@@ -10,7 +10,8 @@ jobs=${SBENCH_JOBS:-2}  # LibTorch translation units need ~1.3 GB each: keep -j 
 case "$kind" in
   release) dir=build; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
   asan) dir=build-asan; args=(-DCMAKE_BUILD_TYPE=Debug -DSBENCH_SANITIZE=ON) ;;
-  *) echo "usage: $0 [release|asan]" >&2; exit 2 ;;
+  minimal) dir=build-minimal; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSBENCH_WITH_GDAL=OFF -DSBENCH_WITH_TORCH=OFF) ;;
+  *) echo "usage: $0 [release|asan|minimal]" >&2; exit 2 ;;
 esac
 # shellcheck disable=SC2086
 cmake -S . -B "$dir" -G Ninja -DSBENCH_WERROR=ON "${args[@]}" ${SBENCH_CMAKE_ARGS:-}
