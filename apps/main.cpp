@@ -46,6 +46,9 @@ int run(int argc, char** argv) {
   add_inspect_command(app, ctx);
   add_store_command(app, ctx);
   add_eval_command(app, ctx);
+#ifdef SBENCH_WITH_GDAL
+  add_tile_command(app, ctx);
+#endif
   for (int i = 0; i < argc; ++i) ctx.command_line += (i ? " " : "") + std::string(argv[i]);
 
   try {

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${SBENCH_JOBS:-2}
 bash scripts/setup.sh
+bash scripts/fetch-testdata.sh
 bash scripts/build.sh release
 (cd build && ctest -j "$jobs" --output-on-failure)
 if [ "${SBENCH_SKIP_ASAN:-0}" != 1 ]; then
