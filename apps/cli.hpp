@@ -36,5 +36,6 @@ void add_inspect_command(CLI::App& app, Context& ctx);
 void add_store_command(CLI::App& app, Context& ctx);
 void add_eval_command(CLI::App& app, Context& ctx);
 void add_tile_command(CLI::App& app, Context& ctx);
+void add_catalog_command(CLI::App& app, Context& ctx);
 
 }  // namespace sbench::app

@@ -48,6 +48,7 @@ int run(int argc, char** argv) {
   add_eval_command(app, ctx);
 #ifdef SBENCH_WITH_GDAL
   add_tile_command(app, ctx);
+  add_catalog_command(app, ctx);
 #endif
   for (int i = 0; i < argc; ++i) ctx.command_line += (i ? " " : "") + std::string(argv[i]);
 

@@ -66,4 +66,34 @@ WarpedTile composite(const std::vector<WarpedTile>& tiles, Composite mode) {
   return out;
 }
 
+TimeStack stack_tiles(const std::vector<WarpedTile>& tiles, const std::vector<std::string>& dates) {
+  if (tiles.size() != dates.size()) fail<InputError>("{} tiles but {} dates", tiles.size(), dates.size());
+  TimeStack s;
+  if (tiles.empty()) return s;
+  std::vector<std::size_t> order(tiles.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return dates[a] < dates[b]; });
+  s.bands = tiles.front().bands;
+  s.size = tiles.front().size;
+  s.steps = static_cast<int>(tiles.size());
+  s.descriptions = tiles.front().descriptions;
+  const std::size_t plane = static_cast<std::size_t>(s.size) * static_cast<std::size_t>(s.size);
+  s.values.resize(static_cast<std::size_t>(s.bands) * tiles.size() * plane);
+  for (std::size_t t = 0; t < order.size(); ++t) {
+    const WarpedTile& w = tiles[order[t]];
+    if (w.bands != s.bands || w.size != s.size) {
+      fail<InputError>("step {} ({}): {} band(s) of {} px, the first step has {} of {} px", t, dates[order[t]], w.bands,
+                       w.size, s.bands, s.size);
+    }
+    s.dates.push_back(dates[order[t]]);
+    for (int c = 0; c < s.bands; ++c) {
+      std::copy(
+          w.values.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(c) * plane),
+          w.values.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(c + 1) * plane),
+          s.values.begin() + static_cast<std::ptrdiff_t>((static_cast<std::size_t>(c) * tiles.size() + t) * plane));
+    }
+  }
+  return s;
+}
+
 }  // namespace sbench::raster

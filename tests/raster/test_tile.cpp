@@ -5,6 +5,7 @@
 #include <ogr_spatialref.h>
 
 #include <cmath>
+#include <fstream>
 #include <memory>
 
 #include "sbench/core/error.hpp"
@@ -172,6 +173,71 @@ TEST(Tile, BadInputIsAnErrorNamingTheFileOrPoint) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("no imagery"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "t.tif"));
+}
+
+// Many points: one HDF5 file, a status per point, tiles equal to the single-point GeoTIFFs.
+TEST(Tile, PointsFileHasATileOrAStatusPerPoint) {
+  test::TempDir dir;
+  make_scene((dir / "a.tif").string(), kGt0, kGt3);
+  make_scene((dir / "b.tif").string(), kGt0 + 3000, kGt3 - 3000, 0.5f);  // overlaps a.tif
+  std::ofstream(dir / "points.csv") << "id,lon,lat\n"
+                                       "in_a,11.87,48.00\n"
+                                       "both,11.92,47.975\n"
+                                       "far,30.0,10.0\n"
+                                       "pole,11.9,95\n";
+  const std::vector<std::string> common = {"--scene",     (dir / "a.tif").string(),
+                                           "--scene",     (dir / "b.tif").string(),
+                                           "--size",      "21",
+                                           "--res",       "30",
+                                           "--crs",       "EPSG:32632",
+                                           "--composite", "mean"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"-q", "tile"};
+    args.insert(args.end(), common.begin(), common.end());
+    args.insert(args.end(), extra.begin(), extra.end());
+    return test::run_sbench(args);
+  };
+  auto r = with({"--points", (dir / "points.csv").string(), "--threads", "2", "--out", (dir / "t.h5").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(with({"--lon", "11.87", "--lat", "48.00", "--out", (dir / "in_a.tif").string()}).exit_code, 0);
+  ASSERT_EQ(with({"--lon", "11.92", "--lat", "47.975", "--out", (dir / "both.tif").string()}).exit_code, 0);
+  const auto py = test::run_python("tile_h5_check.py", {(dir / "t.h5").string(), "in_a=" + (dir / "in_a.tif").string(),
+                                                        "both=" + (dir / "both.tif").string()});
+  EXPECT_EQ(py.exit_code, 0) << py.out << py.err;
+  EXPECT_NE(py.out.find("in_a: ok"), std::string::npos) << py.out;
+  EXPECT_NE(py.out.find("both: ok"), std::string::npos) << py.out;
+  EXPECT_NE(py.out.find("far: no imagery"), std::string::npos) << py.out;
+  EXPECT_NE(py.out.find("pole: bad point"), std::string::npos) << py.out;
+  EXPECT_NE(py.out.find("0 problems"), std::string::npos) << py.out;
+  // A corrupt file is an error naming it, and no output is left.
+  std::ofstream(dir / "broken.tif") << "II*\0garbage";
+  const auto bad = test::run_sbench({"tile", "--scene", (dir / "broken.tif").string(), "--lon", "11.9", "--lat", "48",
+                                     "--size", "5", "--res", "30", "--out", (dir / "x.tif").string()});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("broken.tif"), std::string::npos) << bad.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.tif"));
+}
+
+TEST(Tile, NoSceneInTheDateWindowIsNoImagery) {
+  test::TempDir dir;
+  // A Collection 2 Level-2 name dates the file 2020-01-01 (raw values 1000 r + c: rows 8 to 43
+  // are in SR's valid range, so the point sits near the top edge).
+  const auto f = dir / "LC08_L2SP_195025_20200101_20200105_02_T1_SR_B2.TIF";
+  make_scene(f.string(), kGt0, kGt3);
+  const auto r = test::run_sbench({"tile", "--scene", f.string(), "--sensor", "landsat8_c2_l2", "--lon", "11.9",
+                                   "--lat", "48", "--size", "5", "--res", "30", "--start", "2021-01-01", "--end",
+                                   "2021-12-31", "--out", (dir / "x.tif").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no imagery"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("2021-01-01"), std::string::npos) << r.err;
+  const auto ok = test::run_sbench({"tile",  "--scene",    f.string(),  "--sensor", "landsat8_c2_l2",
+                                    "--lon", "11.9",       "--lat",     "48.0105",  "--size",
+                                    "5",     "--res",      "30",        "--start",  "2019-06-01",
+                                    "--end", "2020-06-01", "--no-mask", "--out",    (dir / "y.tif").string()});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  const auto bad_date = test::run_sbench({"tile", "--scene", f.string(), "--lon", "11.9", "--lat", "48", "--size", "5",
+                                          "--res", "30", "--start", "2020-13-01", "--out", (dir / "z.tif").string()});
+  EXPECT_EQ(bad_date.exit_code, 2);
 }
 
 // Real scenes: the tile of `sbench tile` equals gdalwarp's on the same grid.

@@ -16,4 +16,17 @@ Composite parse_composite(const std::string& name);  // median, mean, first
 // or the first valid value in the order given. A pixel no tile covers stays NaN.
 WarpedTile composite(const std::vector<WarpedTile>& tiles, Composite mode);
 
+// A time series of tiles of one grid: values C x T x H x W (band-major, as the crop-type release
+// stores (C, H, W, T) after a transpose), with the date of every step.
+struct TimeStack {
+  int bands = 0, steps = 0, size = 0;
+  std::vector<float> values;
+  std::vector<std::string> dates;
+  std::vector<std::string> descriptions;
+};
+
+// Stacks tiles (all with the same bands and size) in date order; a size or band mismatch is an
+// InputError naming the step.
+TimeStack stack_tiles(const std::vector<WarpedTile>& tiles, const std::vector<std::string>& dates);
+
 }  // namespace sbench::raster

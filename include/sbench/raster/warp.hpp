@@ -19,6 +19,7 @@ struct WarpOptions {
   // every pixel exactly through PROJ.
   double error_threshold = 0.125;
   std::optional<double> src_nodata;  // overrides the file's nodata value
+  bool force_warp = false;           // warp even when the source grid is the tile grid
 };
 
 struct WarpedTile {
@@ -33,6 +34,9 @@ struct WarpedTile {
 // bands is an InputError naming it. When the source grid equals the tile grid, pixels are read
 // without resampling.
 WarpedTile warp_to_grid(const std::string& path, const TileGrid& grid, const WarpOptions& options = {});
+
+// Share of pixels with a finite value in every band.
+double valid_fraction(const WarpedTile& tile);
 
 // Writes a tile as a float32 GeoTIFF (north-up, NaN nodata, band descriptions), through
 // NAME.partial and a rename.
