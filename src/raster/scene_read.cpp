@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -17,10 +18,10 @@ double native_res(const Scene& scene, const std::string& band) {
   return 0;
 }
 
-// Warps the raw values of some bands of one source file together.
+// Warps the raw values of the bands, one warp per source file and resampling; band k's plane is
+// planes[k], inside one of the tiles kept in `store`.
 void warp_raw(const Scene& scene, const std::vector<const SceneBand*>& bands, const TileGrid& grid,
-              const SceneReadOptions& opt, std::vector<std::vector<float>>& out) {
-  // Group by source, keeping one warp per file and resampling.
+              const SceneReadOptions& opt, std::vector<WarpedTile>& store, std::vector<float*>& planes) {
   std::map<std::pair<std::string, int>, std::vector<std::size_t>> groups;
   for (std::size_t k = 0; k < bands.size(); ++k) {
     const SceneBand& b = *bands[k];
@@ -33,6 +34,9 @@ void warp_raw(const Scene& scene, const std::vector<const SceneBand*>& bands, co
     groups[{b.source, static_cast<int>(r)}].push_back(k);
   }
   const std::size_t plane = static_cast<std::size_t>(grid.size) * static_cast<std::size_t>(grid.size);
+  store.clear();
+  store.reserve(groups.size());
+  planes.assign(bands.size(), nullptr);
   for (const auto& [key, members] : groups) {
     WarpOptions w;
     w.resampling = static_cast<Resampling>(key.second);
@@ -41,11 +45,8 @@ void warp_raw(const Scene& scene, const std::vector<const SceneBand*>& bands, co
     // and a file, so they share the fill value).
     if (bands[members.front()]->nodata) w.src_nodata = bands[members.front()]->nodata;
     for (std::size_t k : members) w.bands.push_back(bands[k]->index);
-    const WarpedTile t = warp_to_grid(key.first, grid, w);
-    for (std::size_t m = 0; m < members.size(); ++m) {
-      out[members[m]].assign(t.values.begin() + static_cast<std::ptrdiff_t>(m * plane),
-                             t.values.begin() + static_cast<std::ptrdiff_t>((m + 1) * plane));
-    }
+    store.push_back(warp_to_grid(key.first, grid, w));
+    for (std::size_t m = 0; m < members.size(); ++m) planes[members[m]] = store.back().values.data() + m * plane;
   }
 }
 
@@ -105,31 +106,51 @@ WarpedTile read_scene(const Scene& scene, const TileGrid& grid, const SceneReadO
     raw.push_back(qa);
     qa_at = raw.size() - 1;
   }
-  std::vector<std::vector<float>> values(raw.size());
-  warp_raw(scene, raw, grid, opt, values);
+  std::vector<WarpedTile> store;
+  std::vector<float*> values;
+  warp_raw(scene, raw, grid, opt, store, values);
   const std::size_t plane = static_cast<std::size_t>(grid.size) * static_cast<std::size_t>(grid.size);
   for (std::size_t k = 0; k < raw.size(); ++k) {
     if (qa && k == qa_at) continue;
-    for (auto& v : values[k]) v = physical(*raw[k], v);
+    const SceneBand& b = *raw[k];
+    const bool identity = b.scale == 1 && b.offset == 0 && b.k1 == 0 && !std::isfinite(b.valid_min) &&
+                          !std::isfinite(b.valid_max) && !std::isfinite(b.clamp_min) && !std::isfinite(b.clamp_max);
+    if (!identity) {
+      float* v = values[k];
+      for (std::size_t p = 0; p < plane; ++p) v[p] = physical(b, v[p]);
+    }
   }
   WarpedTile t;
   t.bands = static_cast<int>(outs.size());
   t.size = grid.size;
-  t.values.resize(outs.size() * plane);
-  for (std::size_t o = 0; o < outs.size(); ++o) {
-    float* dst = t.values.data() + o * plane;
-    const auto& a = values[outs[o].a];
-    for (std::size_t p = 0; p < plane; ++p) {
+  // The common case, every asked band straight from one warp in order: keep its buffer.
+  bool direct = !qa && store.size() == 1 && store.front().bands == static_cast<int>(outs.size());
+  for (std::size_t o = 0; direct && o < outs.size(); ++o) {
+    direct = outs[o].op == 0 && values[outs[o].a] == store.front().values.data() + o * plane;
+  }
+  if (direct) {
+    t.values = std::move(store.front().values);
+  } else {
+    t.values.resize(outs.size() * plane);
+    for (std::size_t o = 0; o < outs.size(); ++o) {
+      float* dst = t.values.data() + o * plane;
+      const float* a = values[outs[o].a];
       switch (outs[o].op) {
-        case 0: dst[p] = a[p]; break;
-        case 1: dst[p] = a[p] > 0 ? 10.0f * std::log10(a[p]) : kNaN; break;
-        default: dst[p] = a[p] > 0 ? values[outs[o].b][p] / a[p] : kNaN; break;
+        case 0: std::copy(a, a + plane, dst); break;
+        case 1:
+          for (std::size_t p = 0; p < plane; ++p) dst[p] = a[p] > 0 ? 10.0f * std::log10(a[p]) : kNaN;
+          break;
+        default: {
+          const float* b = values[outs[o].b];
+          for (std::size_t p = 0; p < plane; ++p) dst[p] = a[p] > 0 ? b[p] / a[p] : kNaN;
+          break;
+        }
       }
     }
-    t.descriptions.push_back(names[o]);
   }
+  t.descriptions = names;
   if (qa) {
-    const auto& q = values[qa_at];
+    const float* q = values[qa_at];
     for (std::size_t p = 0; p < plane; ++p) {
       if (std::isnan(q[p])) continue;
       if (qa_masked(static_cast<unsigned>(q[p]), qa->mask)) {

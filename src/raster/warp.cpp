@@ -5,13 +5,18 @@
 #include <gdal_alg.h>
 #include <gdal_priv.h>
 #include <gdalwarper.h>
+#include <spdlog/spdlog.h>
 
 #include <ogr_spatialref.h>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <utility>
 
 #include "sbench/core/atomic_file.hpp"
 #include "sbench/core/error.hpp"
@@ -20,6 +25,7 @@
 namespace sbench::raster {
 
 namespace {
+std::atomic<std::size_t> g_window{0}, g_direct{0}, g_gdal{0};
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 struct DatasetCloser {
@@ -143,6 +149,71 @@ GDALDatasetH cached_open(const std::string& path) {
   return cache.front().ds.get();
 }
 
+// One more handle per file, shared by every thread under a mutex, for the window reads of the
+// direct path: threads then share GDAL's cached blocks of the file instead of each decoding its own
+// copy (with a handle per thread, two threads decode and hold every block twice).
+struct SharedHandle {
+  std::mutex lock;
+  Dataset ds;
+};
+
+SharedHandle& shared_handle(const std::string& path) {
+  static std::mutex registry_lock;
+  static std::map<std::string, std::unique_ptr<SharedHandle>> registry;
+  std::error_code ec;
+  std::string key = path;
+  if (std::filesystem::is_regular_file(path, ec)) {
+    key += fmt::format("|{}|{}", std::filesystem::file_size(path, ec),
+                       std::filesystem::last_write_time(path, ec).time_since_epoch().count());
+  }
+  std::lock_guard<std::mutex> g(registry_lock);
+  auto& h = registry[key];
+  if (!h) {
+    h = std::make_unique<SharedHandle>();
+    h->ds.reset(GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+    if (!h->ds) {
+      registry.erase(key);
+      fail<InputError>("{}: not a raster GDAL can open ({})", path, CPLGetLastErrorMsg());
+    }
+  }
+  return *h;
+}
+
+// GDAL's image-to-image transformer from a source to a grid CRS, built once per thread, source
+// and CRS (building it sets up the PROJ operation, the costly part) and pointed at each tile's
+// geotransform.
+struct CachedTransformer {
+  std::string key;
+  void* arg = nullptr;
+  CachedTransformer(std::string k, void* a) : key(std::move(k)), arg(a) {}
+  CachedTransformer(CachedTransformer&& o) noexcept : key(std::move(o.key)), arg(std::exchange(o.arg, nullptr)) {}
+  CachedTransformer& operator=(CachedTransformer&& o) noexcept {
+    std::swap(key, o.key);
+    std::swap(arg, o.arg);
+    return *this;
+  }
+  ~CachedTransformer() {
+    if (arg) GDALDestroyGenImgProjTransformer(arg);
+  }
+};
+
+void* cached_transformer(GDALDatasetH source, GDALDatasetH dst, const std::string& path, const TileGrid& grid,
+                         double* gt) {
+  thread_local std::vector<CachedTransformer> cache;
+  const std::string key = fmt::format("{}|{}", static_cast<void*>(source), path) + "|" + grid.wkt;
+  for (auto& c : cache) {
+    if (c.key == key) {
+      GDALSetGenImgProjTransformerDstGeoTransform(c.arg, gt);
+      return c.arg;
+    }
+  }
+  void* arg = GDALCreateGenImgProjTransformer2(source, dst, nullptr);
+  if (!arg) return nullptr;
+  if (cache.size() == kHandlesPerThread) cache.erase(cache.begin());
+  cache.emplace_back(key, arg);
+  return arg;
+}
+
 // True when the source pixels are the grid's pixels: same CRS, north-up, same pixel size, and the
 // grid's corner on a source pixel corner. Then a window read replaces the warper.
 bool same_grid(GDALDatasetH src, const TileGrid& grid, int& x0, int& y0) {
@@ -159,6 +230,154 @@ bool same_grid(GDALDatasetH src, const TileGrid& grid, int& x0, int& y0) {
   if (!a.IsSame(&b)) return false;
   x0 = static_cast<int>(std::lround(fx));
   y0 = static_cast<int>(std::lround(fy));
+  return true;
+}
+
+// The warper's arithmetic for nearest and bilinear, without its general machinery: every tile
+// pixel centre goes through the same transformer (row by row, as GDAL's warp kernel asks), the
+// source window is read once as float32, and each pixel is computed as GDAL's kernel computes it
+// (GWK's no-mask bilinear formula inside the raster; at its edges and with nodata, no value when
+// the pixel under the point is nodata, else weights renormalised over the valid neighbours;
+// nearest: the source pixel containing the point).
+// Returns false, leaving the tile untouched, when the GDAL warper must run instead: bilinear
+// downsampling (GDAL widens its kernel then) or a failed read.
+bool direct_warp(GDALDatasetH source, const std::string& path, const std::vector<int>& bands,
+                 const std::vector<double>* nodata, Resampling resampling, GDALTransformerFunc fn, void* arg,
+                 WarpedTile& t) {
+  const int n = t.size, nb = t.bands;
+  const int width = GDALGetRasterXSize(source), height = GDALGetRasterYSize(source);
+  const std::size_t plane = static_cast<std::size_t>(n) * static_cast<std::size_t>(n);
+  thread_local std::vector<double> sx, sy, z;
+  thread_local std::vector<int> ok;
+  sx.resize(plane);
+  sy.resize(plane);
+  z.assign(static_cast<std::size_t>(n), 0.0);
+  ok.resize(static_cast<std::size_t>(n));
+  double minx = 1e300, maxx = -1e300, miny = 1e300, maxy = -1e300;
+  for (int r = 0; r < n; ++r) {
+    double* x = sx.data() + static_cast<std::size_t>(r) * n;
+    double* y = sy.data() + static_cast<std::size_t>(r) * n;
+    for (int c = 0; c < n; ++c) {
+      x[c] = c + 0.5;
+      y[c] = r + 0.5;
+    }
+    std::fill(z.begin(), z.end(), 0.0);
+    fn(arg, TRUE, n, x, y, z.data(), ok.data());
+    for (int c = 0; c < n; ++c) {
+      if (!ok[static_cast<std::size_t>(c)] || std::isnan(x[c]) || std::isnan(y[c])) {
+        x[c] = y[c] = std::numeric_limits<double>::quiet_NaN();
+        continue;
+      }
+      minx = std::min(minx, x[c]);
+      maxx = std::max(maxx, x[c]);
+      miny = std::min(miny, y[c]);
+      maxy = std::max(maxy, y[c]);
+    }
+  }
+  if (minx > maxx) return true;  // no pixel maps into the source's CRS: all NaN
+  if (resampling == Resampling::bilinear && (maxx - minx > n || maxy - miny > n)) return false;
+  const int x0 = static_cast<int>(std::max(0.0, std::floor(minx) - 2));
+  const int y0 = static_cast<int>(std::max(0.0, std::floor(miny) - 2));
+  const int x1 = static_cast<int>(std::min<double>(width, std::ceil(maxx) + 2));
+  const int y1 = static_cast<int>(std::min<double>(height, std::ceil(maxy) + 2));
+  if (x1 <= x0 || y1 <= y0) return true;  // the tile misses the source
+  const int ww = x1 - x0, wh = y1 - y0;
+  const std::size_t wplane = static_cast<std::size_t>(ww) * static_cast<std::size_t>(wh);
+  thread_local std::vector<float> src;
+  src.resize(wplane * static_cast<std::size_t>(nb));
+  SharedHandle& shared = shared_handle(path);
+  CPLErr read_err;
+  {
+    std::lock_guard<std::mutex> g(shared.lock);
+    read_err = GDALDatasetRasterIO(shared.ds.get(), GF_Read, x0, y0, ww, wh, src.data(), ww, wh, GDT_Float32, nb,
+                                   const_cast<int*>(bands.data()), 0, 0, 0);
+  }
+  if (read_err != CE_None) {
+    spdlog::debug("{}: window read failed, using GDAL's warper ({})", path, CPLGetLastErrorMsg());
+    return false;
+  }
+  // Per pixel, once for all bands: where its neighbourhood starts in the window and its weights.
+  // kind 0: no value; 1: nearest; 2: bilinear with 4 neighbours inside the raster; 3: bilinear at
+  // the raster's edge (renormalised weights).
+  struct Sample {
+    std::ptrdiff_t off;
+    std::ptrdiff_t centre;  // the source pixel containing the point
+    double rx, ry;
+    int ix, iy;
+    unsigned char kind;
+  };
+  thread_local std::vector<Sample> samples;
+  samples.resize(plane);
+  for (std::size_t p = 0; p < plane; ++p) {
+    Sample& q = samples[p];
+    q.kind = 0;
+    const double x = sx[p], y = sy[p];
+    if (std::isnan(x) || x < 0 || y < 0) continue;
+    const int cx = static_cast<int>(x + 1e-10), cy = static_cast<int>(y + 1e-10);
+    if (cx >= width || cy >= height) continue;
+    q.centre = static_cast<std::ptrdiff_t>(cy - y0) * ww + (cx - x0);
+    if (resampling == Resampling::nearest) {
+      q.kind = 1;
+      q.off = q.centre;
+      continue;
+    }
+    q.ix = static_cast<int>(std::floor(x - 0.5));
+    q.iy = static_cast<int>(std::floor(y - 0.5));
+    q.rx = 1.5 - (x - q.ix);
+    q.ry = 1.5 - (y - q.iy);
+    q.kind = q.ix >= 0 && q.iy >= 0 && q.ix + 1 < width && q.iy + 1 < height ? 2 : 3;
+    q.off = static_cast<std::ptrdiff_t>(q.iy - y0) * ww + (q.ix - x0);
+  }
+  for (int k = 0; k < nb; ++k) {
+    const float* s = src.data() + static_cast<std::size_t>(k) * wplane;
+    float* out = t.values.data() + static_cast<std::size_t>(k) * plane;
+    const bool has_nd = nodata && !std::isnan((*nodata)[static_cast<std::size_t>(k)]);
+    const float nd = has_nd ? static_cast<float>((*nodata)[static_cast<std::size_t>(k)]) : 0.0f;
+    // A source pixel (image coordinates) that exists and is not nodata.
+    auto valid = [&](int ix, int iy) {
+      if (ix < 0 || iy < 0 || ix >= width || iy >= height) return false;
+      return !has_nd || s[static_cast<std::size_t>(iy - y0) * ww + static_cast<std::size_t>(ix - x0)] != nd;
+    };
+    auto value = [&](int ix, int iy) {
+      return static_cast<double>(s[static_cast<std::size_t>(iy - y0) * ww + static_cast<std::size_t>(ix - x0)]);
+    };
+    for (std::size_t p = 0; p < plane; ++p) {
+      const Sample& q = samples[p];
+      switch (q.kind) {
+        case 0: break;
+        case 1:
+          if (!has_nd || s[q.off] != nd) out[p] = s[q.off];
+          break;
+        case 2:
+          if (!has_nd) {
+            // GDAL's no-mask bilinear formula, same operations in the same order.
+            const float* a = s + q.off;
+            const double v =
+                (a[0] * q.rx + a[1] * (1.0 - q.rx)) * q.ry + (a[ww] * q.rx + a[ww + 1] * (1.0 - q.rx)) * (1.0 - q.ry);
+            out[p] = static_cast<float>(v);
+            break;
+          }
+          [[fallthrough]];
+        default: {
+          // As GDAL's warp kernel: no value when the pixel under the point is nodata; else the
+          // valid neighbours' weights (upper left, upper right, lower right, lower left, in GDAL's
+          // order), renormalised.
+          if (has_nd && s[q.centre] == nd) break;
+          const int px[4] = {q.ix, q.ix + 1, q.ix + 1, q.ix};
+          const int py[4] = {q.iy, q.iy, q.iy + 1, q.iy + 1};
+          const double w[4] = {q.rx * q.ry, (1.0 - q.rx) * q.ry, (1.0 - q.rx) * (1.0 - q.ry), q.rx * (1.0 - q.ry)};
+          double acc = 0, div = 0;
+          for (int j = 0; j < 4; ++j) {
+            if (valid(px[j], py[j])) {
+              acc += value(px[j], py[j]) * w[j];
+              div += w[j];
+            }
+          }
+          if (div >= 0.00001) out[p] = static_cast<float>(div == 1.0 ? acc : acc / div);
+        }
+      }
+    }
+  }
   return true;
 }
 }  // namespace
@@ -179,11 +398,27 @@ WarpedTile warp_to_grid(const std::string& path, const TileGrid& grid, const War
     if (b < 1 || b > count) fail<InputError>("{}: band {} asked, the raster has {}", path, b, count);
   }
   int x0 = 0, y0 = 0;
-  if (!opt.force_warp && same_grid(source, grid, x0, y0)) return read_window(source, path, grid, bands, opt, x0, y0);
+  if (!opt.force_warp && same_grid(source, grid, x0, y0)) {
+    ++g_window;
+    return read_window(source, path, grid, bands, opt, x0, y0);
+  }
   const int nb = static_cast<int>(bands.size());
   const int size = grid.size;
 
-  Dataset dst(GDALCreate(GDALGetDriverByName("MEM"), "", size, size, nb, GDT_Float32, nullptr));
+  // The warper writes straight into the tile's buffer (a MEM dataset over it), NaN-initialised.
+  WarpedTile t;
+  t.bands = nb;
+  t.size = size;
+  t.values.assign(static_cast<std::size_t>(nb) * static_cast<std::size_t>(size) * static_cast<std::size_t>(size), kNaN);
+  Dataset dst(GDALCreate(GDALGetDriverByName("MEM"), "", size, size, 0, GDT_Float32, nullptr));
+  for (int k = 0; k < nb; ++k) {
+    char** bo = nullptr;
+    bo = CSLSetNameValue(
+        bo, "DATAPOINTER",
+        fmt::format("{}", static_cast<void*>(t.values.data() + static_cast<std::size_t>(k) * size * size)).c_str());
+    GDALAddBand(dst.get(), GDT_Float32, bo);
+    CSLDestroy(bo);
+  }
   auto gt = grid.geotransform();
   GDALSetGeoTransform(dst.get(), gt.data());
   GDALSetProjection(dst.get(), grid.wkt.c_str());
@@ -194,14 +429,11 @@ WarpedTile warp_to_grid(const std::string& path, const TileGrid& grid, const War
   wo->nBandCount = nb;
   wo->panSrcBands = static_cast<int*>(CPLMalloc(sizeof(int) * static_cast<std::size_t>(nb)));
   wo->panDstBands = static_cast<int*>(CPLMalloc(sizeof(int) * static_cast<std::size_t>(nb)));
-  wo->padfDstNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double) * static_cast<std::size_t>(nb)));
   bool any_src_nodata = false;
   std::vector<double> src_nodata(static_cast<std::size_t>(nb), 0);
   for (int k = 0; k < nb; ++k) {
     wo->panSrcBands[k] = bands[static_cast<std::size_t>(k)];
     wo->panDstBands[k] = k + 1;
-    wo->padfDstNoDataReal[k] = std::numeric_limits<double>::quiet_NaN();
-    GDALSetRasterNoDataValue(GDALGetRasterBand(dst.get(), k + 1), std::numeric_limits<double>::quiet_NaN());
     int has = 0;
     const double nd = GDALGetRasterNoDataValue(GDALGetRasterBand(source, bands[static_cast<std::size_t>(k)]), &has);
     if (opt.src_nodata) {
@@ -213,63 +445,71 @@ WarpedTile warp_to_grid(const std::string& path, const TileGrid& grid, const War
     }
   }
   if (any_src_nodata) {
+    // Partly valid source pixels are blended with the destination, which must then be known as
+    // nodata (NaN), as gdalwarp -dstnodata does. Without source nodata the buffer's NaN fill is
+    // enough, and GDAL skips its destination masks.
     wo->padfSrcNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double) * static_cast<std::size_t>(nb)));
-    for (int k = 0; k < nb; ++k) wo->padfSrcNoDataReal[k] = src_nodata[static_cast<std::size_t>(k)];
+    wo->padfDstNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double) * static_cast<std::size_t>(nb)));
+    for (int k = 0; k < nb; ++k) {
+      wo->padfSrcNoDataReal[k] = src_nodata[static_cast<std::size_t>(k)];
+      wo->padfDstNoDataReal[k] = std::numeric_limits<double>::quiet_NaN();
+      GDALSetRasterNoDataValue(GDALGetRasterBand(dst.get(), k + 1), std::numeric_limits<double>::quiet_NaN());
+    }
+    wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "INIT_DEST", "NO_DATA");
   }
   wo->eResampleAlg = gdal_alg(opt.resampling);
   wo->eWorkingDataType = GDT_Float32;
-  wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "INIT_DEST", "NO_DATA");
-  void* transform = GDALCreateGenImgProjTransformer2(source, dst.get(), nullptr);
+  void* transform = cached_transformer(source, dst.get(), path, grid, gt.data());
   if (!transform) {
     GDALDestroyWarpOptions(wo);
     fail<InputError>("{}: no transformation to {} ({})", path, grid.crs, CPLGetLastErrorMsg());
   }
   if (opt.error_threshold > 0) {
     void* approx = GDALCreateApproxTransformer(GDALGenImgProjTransform, transform, opt.error_threshold);
-    GDALApproxTransformerOwnsSubtransformer(approx, TRUE);
     wo->pfnTransformer = GDALApproxTransform;
     wo->pTransformerArg = approx;
   } else {
     wo->pfnTransformer = GDALGenImgProjTransform;
     wo->pTransformerArg = transform;
   }
-  GDALWarpOperation op;
-  CPLErr err = op.Initialize(wo);
-  if (err == CE_None) err = op.ChunkAndWarpImage(0, 0, size, size);
-  if (opt.error_threshold > 0) {
-    GDALDestroyApproxTransformer(wo->pTransformerArg);
-  } else {
-    GDALDestroyGenImgProjTransformer(wo->pTransformerArg);
+  CPLErr err = CE_None;
+  const bool fast = !opt.force_warp &&
+                    (opt.resampling == Resampling::nearest || opt.resampling == Resampling::bilinear) &&
+                    direct_warp(source, path, bands, any_src_nodata ? &src_nodata : nullptr, opt.resampling,
+                                wo->pfnTransformer, wo->pTransformerArg, t);
+  ++(fast ? g_direct : g_gdal);
+  if (!fast) {
+    GDALWarpOperation op;
+    err = op.Initialize(wo);
+    if (err == CE_None) err = op.ChunkAndWarpImage(0, 0, size, size);
   }
+  if (opt.error_threshold > 0) GDALDestroyApproxTransformer(wo->pTransformerArg);
   wo->hSrcDS = nullptr;
   wo->hDstDS = nullptr;
   GDALDestroyWarpOptions(wo);
   if (err != CE_None) fail<InputError>("{}: warping failed ({})", path, CPLGetLastErrorMsg());
 
-  WarpedTile t;
-  t.bands = nb;
-  t.size = size;
-  t.values.assign(static_cast<std::size_t>(nb) * static_cast<std::size_t>(size) * static_cast<std::size_t>(size), kNaN);
-  std::vector<int> dst_bands(static_cast<std::size_t>(nb));
-  for (int k = 0; k < nb; ++k) dst_bands[static_cast<std::size_t>(k)] = k + 1;
-  if (GDALDatasetRasterIO(dst.get(), GF_Read, 0, 0, size, size, t.values.data(), size, size, GDT_Float32, nb,
-                          dst_bands.data(), 0, 0, 0) != CE_None) {
-    fail<Error>("reading the warped tile of {} failed", path);
-  }
+  dst.reset();  // flushes nothing: the bands are views of t.values
   finish_tile(t, source, bands, grid);
   return t;
 }
 
+WarpCounts warp_counts() {
+  return {g_window.load(), g_direct.load(), g_gdal.load()};
+}
+
 double valid_fraction(const WarpedTile& t) {
   const std::size_t plane = static_cast<std::size_t>(t.size) * static_cast<std::size_t>(t.size);
-  if (plane == 0) return 0;
-  std::size_t valid = 0;
-  for (std::size_t p = 0; p < plane; ++p) {
-    bool ok = true;
-    for (int k = 0; k < t.bands && ok; ++k) ok = std::isfinite(t.values[static_cast<std::size_t>(k) * plane + p]);
-    valid += ok;
+  if (plane == 0 || t.bands == 0) return 0;
+  // Band by band (contiguous), marking pixels that are NaN in any band.
+  std::vector<unsigned char> bad(plane, 0);
+  for (int k = 0; k < t.bands; ++k) {
+    const float* v = t.values.data() + static_cast<std::size_t>(k) * plane;
+    for (std::size_t p = 0; p < plane; ++p) bad[p] |= static_cast<unsigned char>(!std::isfinite(v[p]));
   }
-  return static_cast<double>(valid) / static_cast<double>(plane);
+  std::size_t invalid = 0;
+  for (unsigned char b : bad) invalid += b;
+  return static_cast<double>(plane - invalid) / static_cast<double>(plane);
 }
 
 void write_geotiff(const std::string& path, const WarpedTile& tile, const TileGrid& grid) {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <memory>
+#include <optional>
 
 #include "sbench/core/error.hpp"
 #include "sbench/raster/composite.hpp"
@@ -173,6 +174,47 @@ TEST(Tile, BadInputIsAnErrorNamingTheFileOrPoint) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("no imagery"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "t.tif"));
+}
+
+// sbench's own nearest and bilinear kernels against GDAL's warper on the same grid: identical
+// values, inside the scene, at its edges, and around nodata pixels (which both leave out of the
+// bilinear weights).
+TEST(Tile, DirectKernelsEqualGdalsWarper) {
+  test::TempDir dir;
+  const std::string scene = (dir / "scene.tif").string();
+  make_scene(scene, kGt0, kGt3);
+  for (const char* crs : {"EPSG:32633", "EPSG:3857", "EPSG:32632"}) {
+    for (Resampling r : {Resampling::nearest, Resampling::bilinear}) {
+      for (bool nodata : {false, true}) {
+        SCOPED_TRACE(fmt::format("{} resampling {} nodata {}", crs, static_cast<int>(r), nodata));
+        const TileGrid g = make_grid(11.93, 47.99, 61, 20, crs);  // overhangs the scene's east edge
+        WarpOptions w;
+        w.resampling = r;
+        if (nodata) {
+          // The value of the source pixel under the tile's centre: a nodata pixel inside the tile.
+          const auto [col, row] = Reference(g).source(g, 30, 30);
+          w.src_nodata = std::floor(row) * 1000 + std::floor(col);
+        }
+        const std::size_t direct_before = warp_counts().direct;
+        const WarpedTile ours = warp_to_grid(scene, g, w);
+        EXPECT_EQ(warp_counts().direct, direct_before + 1) << "the direct kernel did not run";
+        w.force_warp = true;
+        const WarpedTile gdal = warp_to_grid(scene, g, w);
+        ASSERT_EQ(ours.values.size(), gdal.values.size());
+        int differ = 0, valid = 0;
+        for (std::size_t p = 0; p < ours.values.size(); ++p) {
+          const float a = ours.values[p], b = gdal.values[p];
+          valid += !std::isnan(a);
+          if (!(a == b || (std::isnan(a) && std::isnan(b)))) {
+            if (++differ <= 5) ADD_FAILURE() << "pixel " << p << ": ours " << a << ", GDAL " << b;
+          }
+        }
+        EXPECT_EQ(differ, 0);
+        EXPECT_GT(valid, 100);
+        EXPECT_LT(valid, 61 * 61);
+      }
+    }
+  }
 }
 
 // Many points: one HDF5 file, a status per point, tiles equal to the single-point GeoTIFFs.

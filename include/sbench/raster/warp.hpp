@@ -1,6 +1,7 @@
 // Warping one raster (any file GDAL opens) onto a tile grid with GDAL's warper.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,13 @@ struct WarpedTile {
 // bands is an InputError naming it. When the source grid equals the tile grid, pixels are read
 // without resampling.
 WarpedTile warp_to_grid(const std::string& path, const TileGrid& grid, const WarpOptions& options = {});
+
+// How tiles were made so far in this process: window reads (the source grid is the tile grid),
+// sbench's nearest/bilinear kernels, GDAL's warper (cubic, average, bilinear downsampling).
+struct WarpCounts {
+  std::size_t window = 0, direct = 0, gdal = 0;
+};
+WarpCounts warp_counts();
 
 // Share of pixels with a finite value in every band.
 double valid_fraction(const WarpedTile& tile);
