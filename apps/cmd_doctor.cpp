@@ -18,7 +18,7 @@
 #include "sbench/raster/gdal_env.hpp"
 #endif
 #ifdef SBENCH_WITH_TORCH
-#include "sbench/learn/torch_env.hpp"
+#include "torch_plugin.hpp"
 #endif
 
 namespace sbench::app {
@@ -51,15 +51,28 @@ int run_doctor(Context& ctx, const DoctorOptions& opts) {
   deps.push_back({"PROJ", "", "", "not built (SBENCH_WITH_GDAL=OFF)"});
 #endif
   int torch_threads = 0;
+  bool ok = true;
 #ifdef SBENCH_WITH_TORCH
-  torch_threads = learn::configure_threads(threads);
-  deps.push_back(learn::torch_info());
+  {
+    std::string error;
+    using DoctorFn = int (*)(int, char*, std::size_t);
+    auto fn = reinterpret_cast<DoctorFn>(torch_plugin_symbol("sbench_torch_doctor", error));
+    std::string buf(4096, '\0');
+    if (fn && fn(threads, buf.data(), buf.size()) == 0) {
+      const auto j = nlohmann::json::parse(buf.c_str());
+      torch_threads = j.at("threads").get<int>();
+      deps.push_back({"LibTorch", j.at("compiled").get<std::string>(), j.at("runtime").get<std::string>(),
+                      j.at("notes").get<std::string>()});
+    } else {
+      deps.push_back({"LibTorch", "", "", fmt::format("BROKEN: {}", error)});
+      ok = false;
+    }
+  }
 #else
   deps.push_back({"LibTorch", "", "", "not built (SBENCH_WITH_TORCH=OFF)"});
 #endif
 
   std::string registry_status;
-  bool ok = true;
   try {
     const auto& reg = ctx.registry();
     registry_status = fmt::format("{} tasks ({})", reg.tasks().size(), reg.origin());
