@@ -28,7 +28,7 @@ ours1=$(run_ours 1)
 ours2=$(run_ours 2)
 pyrate=$($py bench/tile_mosaic.py python "$dir" "$n")
 gwrate=$($py bench/tile_mosaic.py gdalwarp "$dir" "$k")
-check=$($py bench/tile_mosaic.py compare "$dir" 50 "$dir/ours.h5")
+check=$($py bench/tile_mosaic.py compare "$dir" 200 "$dir/ours.h5")
 printf 'cutting 255 x 255 x 8 tiles at 30 m in EPSG:3857 from 4 UTM scenes (32N, 33N)\n'
 printf '%-40s %10s %10s\n' method tiles/s "sbench x"
 printf '%-40s %10.2f %10.1f\n' "gdalwarp command per tile ($k tiles)" "$gwrate" "$(echo "$ours2 / $gwrate" | bc -l)"

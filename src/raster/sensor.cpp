@@ -219,10 +219,11 @@ SensorProfile sentinel1() {
   p.title = "Sentinel-1 GRD backscatter, VV and VH in linear power (dB and VH/VV ratio derived)";
   p.family = "sentinel1";
   p.layout = Layout::band_files;
-  p.name_pattern = R"(^(s1[ab]-iw-grd)-(?:vv|vh)-(\d{8})t\d{6}-.*\.tiff?$)";
+  // Group 1, the product: start and stop times, absolute orbit and datatake (shared by VV and VH).
+  p.name_pattern = R"(^s1[ab]-iw-grd-(?:vv|vh)-((\d{8})t\d{6}-\d{8}t\d{6}-\d{6}-[0-9a-f]{6})-\d{3}\.tiff?$)";
   p.date_form = DateForm::ymd;
-  p.bands.push_back(fill(band("VV", "vv", Quantity::backscatter, 10), 0));
-  p.bands.push_back(fill(band("VH", "vh", Quantity::backscatter, 10), 0));
+  p.bands.push_back(fill(band("VV", "-vv-", Quantity::backscatter, 10), 0));
+  p.bands.push_back(fill(band("VH", "-vh-", Quantity::backscatter, 10), 0));
   p.notes = "Derived bands: VV_DB, VH_DB (10 log10) and RATIO (VH / VV in linear power).";
   return p;
 }

@@ -255,6 +255,55 @@ TEST(Sensor, Sentinel2L2aOffsetFromBaseline0400AndSclMask) {
   EXPECT_TRUE(std::isnan(at(t, 0, 2, 6)));  // SCL 9: cloud, high probability
 }
 
+TEST(Sensor, Sentinel1DecibelsAndRatioFromVvAndVh) {
+  test::TempDir dir;
+  const std::string key = "20170103t031528-20170103t031553-014648-017c6e";
+  write_raster(
+      dir / ("s1a-iw-grd-vv-" + key + "-001.tiff"), [](int r, int c) { return r == 3 ? 0.0 : 0.01 * (c + 1); },
+      GDT_Float32);
+  write_raster(
+      dir / ("s1a-iw-grd-vh-" + key + "-002.tiff"), [](int, int c) { return 0.002 * (c + 1) + 0.001; }, GDT_Float32);
+  const Scene s = open_scene((dir / ("s1a-iw-grd-vh-" + key + "-002.tiff")).string(), "auto");
+  EXPECT_EQ(s.sensor, "sentinel1_grd");
+  EXPECT_EQ(s.date, "2017-01-03");
+  const WarpedTile t = read_scene(s, scene_grid(), {});  // VV, VH, VV_DB, VH_DB, RATIO
+  ASSERT_EQ(t.descriptions, (std::vector<std::string>{"VV", "VH", "VV_DB", "VH_DB", "RATIO"}));
+  for (int c : {0, 9, 39}) {
+    const double vv = 0.01 * (c + 1), vh = 0.002 * (c + 1) + 0.001;
+    EXPECT_FLOAT_EQ(at(t, 2, 5, c), static_cast<float>(10 * std::log10(vv)));
+    EXPECT_FLOAT_EQ(at(t, 3, 5, c), static_cast<float>(10 * std::log10(vh)));
+    EXPECT_FLOAT_EQ(at(t, 4, 5, c), static_cast<float>(vh / vv));
+    EXPECT_TRUE(std::isnan(at(t, 4, 3, c))) << "VV fill (0) gives no ratio";
+  }
+}
+
+TEST(Sensor, NaipBandsAndAverageWhenDownsampling) {
+  test::TempDir dir;
+  const fs::path f = dir / "m_3612001_ne_10_060_20160712.tif";
+  write_raster(
+      f, [](int r, int c) { return double((r * 7 + c * 3) % 200); }, GDT_UInt16, "EPSG:32632", 30, 4);
+  const Scene s = open_scene(f.string(), "auto");
+  EXPECT_EQ(s.sensor, "naip");
+  EXPECT_EQ(s.date, "2016-07-12");
+  EXPECT_EQ(s.band_names(), (std::vector<std::string>{"RED", "GREEN", "BLUE", "NIR"}));
+  // NAIP's native 0.6 m against a 60 m grid: the default resampling is average.
+  TileGrid g = scene_grid();
+  g.size = 20;
+  g.res = 60;
+  SceneReadOptions o;
+  o.bands = {"NIR"};
+  const WarpedTile t = read_scene(s, g, o);
+  WarpOptions w;
+  w.bands = {4};
+  w.resampling = Resampling::average;
+  const WarpedTile avg = warp_to_grid(f.string(), g, w);
+  ASSERT_EQ(t.values.size(), avg.values.size());
+  for (std::size_t p = 0; p < t.values.size(); ++p) EXPECT_EQ(t.values[p], avg.values[p]) << p;
+  // Each 60 m pixel averages 2 x 2 source pixels of the 4th band (value + 3000).
+  const double want = ((7 * 0 + 0) % 200 + (7 * 0 + 3) % 200 + (7 * 1 + 0) % 200 + (7 * 1 + 3) % 200) / 4.0 + 3000;
+  EXPECT_NEAR(at(t, 0, 0, 0), want, 1e-4);
+}
+
 TEST(Sensor, CatalogListsWhatItCannotUseAndRoundTrips) {
   test::TempDir dir;
   write_c2_l2(dir / "a", "20200101", 0, 3);
