@@ -11,6 +11,8 @@ packages=(
   libfmt-dev libspdlog-dev nlohmann-json3-dev libcli11-dev libzip-dev zlib1g-dev
   # raster and store components
   libgdal-dev gdal-bin libproj-dev proj-bin libtbb-dev libhdf5-dev hdf5-tools
+  # NASA's HDF-EOS libraries: MODIS (HDF4) and Black Marble (HDF5) files for sbench synth and the tests
+  libhdfeos-dev libhe5-hdfeos-dev libhdf4-alt-dev
   # learn component: LibTorch (CPU); its distributed headers need gloo, and without
   # the pthread OpenBLAS its matrix products fall back to a slow reference BLAS
   libtorch-dev libgloo-dev libopenblas0-pthread

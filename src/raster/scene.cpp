@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <memory>
 #include <regex>
 #include <set>
@@ -48,6 +49,28 @@ struct NameMatch {
   std::string product;
   std::string date, date_end;
 };
+
+// Days since 1970-01-01 of a civil date, and back (Howard Hinnant's algorithms).
+long days_from_civil(int y, int m, int d) {
+  y -= m <= 2;
+  const long era = (y >= 0 ? y : y - 399) / 400;
+  const long yoe = y - era * 400;
+  const long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+std::string civil_date(long z) {
+  z += 719468;
+  const long era = (z >= 0 ? z : z - 146096) / 146097;
+  const long doe = z - era * 146097;
+  const long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const long mp = (5 * doy + 2) / 153;
+  const long d = doy - (153 * mp + 2) / 5 + 1;
+  const long m = mp + (mp < 10 ? 3 : -9);
+  return fmt::format("{:04}-{:02}-{:02}", yoe + era * 400 + (m <= 2), m, d);
+}
 
 // YYYY-MM-DD of a date token: 8 digits (year month day), 7 (year, day of year) or 4 (year).
 bool parse_date_token(const std::string& t, std::string& date, std::string& date_end) {
@@ -91,6 +114,25 @@ std::optional<NameMatch> match_name(const std::string& file_name, std::size_t pr
   r.product = m[1].str();
   for (std::size_t g = 2; g < m.size(); ++g) {
     if (m[g].matched && parse_date_token(m[g].str(), r.date, r.date_end)) break;
+  }
+  // Composites cover a period from the date in their name: MODIS 8-day and 16-day products, annual
+  // land cover, Black Marble monthly (A3) and annual (A4) night lights.
+  if (!r.date.empty()) {
+    const int y = std::stoi(r.date.substr(0, 4)), mo = std::stoi(r.date.substr(5, 2)),
+              d = std::stoi(r.date.substr(8, 2));
+    const std::string year_end = fmt::format("{:04}-12-31", y);
+    auto plus_days = [&](int n) {
+      const std::string e = civil_date(days_from_civil(y, mo, d) + n);
+      return std::min(e, year_end);  // the last composite of a year stops on 31 December
+    };
+    if (p.id == "mod09a1" || p.id == "myd11a2") r.date_end = plus_days(7);
+    if (p.id == "mod13q1" || p.id == "myd13q1") r.date_end = plus_days(15);
+    if (p.id == "mcd12q1") r.date_end = year_end;
+    if (p.id == "vnp46a3") {
+      r.date_end = lower(r.product).rfind("vnp46a4", 0) == 0
+                       ? year_end
+                       : civil_date(days_from_civil(mo == 12 ? y + 1 : y, mo == 12 ? 1 : mo + 1, 1) - 1);
+    }
   }
   // VIIRS monthly composites name their period: start-end.
   static const std::regex period(R"((\d{8})-(\d{8}))");
@@ -225,6 +267,63 @@ double sentinel2_add_offset(const fs::path& file) {
   return 0;
 }
 
+std::string xml_escape(const std::string& in) {
+  std::string out;
+  for (char c : in) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// `source` itself when GDAL georeferences it; else, when the container file carries the bounding
+// coordinates of a geographic grid (North/South/East/WestBoundingCoord, as the VIIRS Black Marble
+// products), a VRT that places the array on that box in EPSG:4326 (pixel corners on the box edges).
+std::string with_bounding_box(const std::string& source, GDALDatasetH container) {
+  Dataset ds = open_raster(source);
+  if (!ds) return source;
+  double gt[6];
+  const char* wkt = GDALGetProjectionRef(ds.get());
+  if (GDALGetGeoTransform(ds.get(), gt) == CE_None && wkt && *wkt) return source;
+  std::map<std::string, double> box;
+  for (GDALDatasetH h : {container, ds.get()}) {
+    for (char** md = GDALGetMetadata(h, nullptr); md && *md; ++md) {
+      const std::string kv = *md;
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos) continue;
+      for (const char* side : {"North", "South", "East", "West"}) {
+        const std::string key = std::string(side) + "BoundingCoord";
+        if (kv.compare(0, eq, key) == 0 ||
+            (eq > key.size() && kv.compare(eq - key.size() - 1, key.size() + 1, "_" + key) == 0)) {
+          box[side] = CPLAtof(kv.c_str() + eq + 1);
+        }
+      }
+    }
+  }
+  if (box.size() != 4) return source;
+  const int w = GDALGetRasterXSize(ds.get()), h = GDALGetRasterYSize(ds.get());
+  GDALRasterBandH band = GDALGetRasterBand(ds.get(), 1);
+  if (!band) return source;
+  const double west = box["West"], east = box["East"], north = box["North"], south = box["South"];
+  if (!(east > west) || !(north > south) || west < -180.0001 || east > 180.0001 || south < -90.0001 ||
+      north > 90.0001) {
+    return source;
+  }
+  return fmt::format(
+      R"(<VRTDataset rasterXSize="{w}" rasterYSize="{h}"><SRS dataAxisToSRSAxisMapping="2,1">EPSG:4326</SRS>)"
+      R"(<GeoTransform>{gx:.17g}, {px:.17g}, 0, {gy:.17g}, 0, {py:.17g}</GeoTransform>)"
+      R"(<VRTRasterBand dataType="{t}" band="1"><SimpleSource><SourceFilename relativeToVRT="0">{src})"
+      R"(</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>)",
+      fmt::arg("w", w), fmt::arg("h", h), fmt::arg("gx", west), fmt::arg("px", (east - west) / w),
+      fmt::arg("gy", north), fmt::arg("py", -(north - south) / h),
+      fmt::arg("t", GDALGetDataTypeName(GDALGetRasterDataType(band))), fmt::arg("src", xml_escape(source)));
+}
+
 struct Group {
   const SensorProfile* profile = nullptr;
   std::string product, date, date_end;
@@ -283,6 +382,21 @@ Scene build_scene(const Group& g) {
       const auto eq = kv.find('=');
       if (eq != std::string::npos && kv.find("_NAME=") != std::string::npos) subs.push_back(kv.substr(eq + 1));
     }
+    // A file holding a single array is opened as that array, without subdatasets: name it by the
+    // array's path, which GDAL's HDF5 driver leaves in the band's metadata keys.
+    if (subs.empty() && GDALGetRasterCount(ds.get()) == 1) {
+      for (char** md = GDALGetMetadata(GDALGetRasterBand(ds.get(), 1), nullptr); md && *md; ++md) {
+        const std::string kv = *md;
+        for (const auto& b : p.bands) {
+          const std::string loc = b.locator.front() == ':' ? b.locator.substr(1) : b.locator;
+          if (kv.find(loc + "_") != std::string::npos) {
+            add(b, file);
+            break;
+          }
+        }
+        if (!s.bands.empty()) break;
+      }
+    }
     for (const auto& b : p.bands) {
       if (have.count(b.name)) continue;
       for (const auto& sd : subs) {
@@ -293,6 +407,9 @@ Scene build_scene(const Group& g) {
         }
       }
     }
+    // GDAL 3.6 does not georeference HDF-EOS5 grids (the VNP46 products): wrap such arrays in a VRT
+    // placed by the file's bounding coordinates.
+    for (auto& sb : s.bands) sb.source = with_bounding_box(sb.source, ds.get());
   } else {
     const std::string file = g.files.front().string();
     Dataset ds = open_raster(file);

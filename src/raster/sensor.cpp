@@ -326,8 +326,8 @@ std::vector<SensorProfile> build_profiles() {
         clamped(scaled(band("NIGHTLIGHTS", "AllAngle_Composite_Snow_Free", Quantity::lights, 500), 0.1, 0), 0, 1e9),
         65535));
     p.notes =
-        "GDAL 3.6 georeferences these tiles from their bounding-coordinate attributes only when its HDF5 "
-        "driver exposes them; otherwise the file is reported as having no CRS.";
+        "GDAL 3.6 does not georeference HDF-EOS5 grids: sbench places the array on the file's "
+        "North/South/East/WestBoundingCoord box in EPSG:4326 (a VRT around the HDF5 array).";
     v.push_back(p);
   }
   {

@@ -8,6 +8,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "sbench/core/error.hpp"
 #include "sbench/raster/catalog.hpp"
@@ -275,6 +278,92 @@ TEST(Sensor, Sentinel1DecibelsAndRatioFromVvAndVh) {
     EXPECT_FLOAT_EQ(at(t, 4, 5, c), static_cast<float>(vh / vv));
     EXPECT_TRUE(std::isnan(at(t, 4, 3, c))) << "VV fill (0) gives no ratio";
   }
+}
+
+// A Sentinel-1 GRD measurement file as the SAFE ships it: no geotransform, a lattice of GCPs in
+// lon/lat. Pixel (line l, sample p) of the kN x kN raster lies at lon 10 + 0.0003 p, lat 45 - 0.0002 l
+// (pixel corners), and holds f(l, p).
+template <typename F>
+void write_gcp_raster(const fs::path& path, F f) {
+  init_gdal();
+  GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), path.c_str(), kN, kN, 1, GDT_Float32, nullptr);
+  ASSERT_NE(ds, nullptr) << path;
+  std::vector<GDAL_GCP> gcps;
+  std::vector<std::string> ids;
+  for (int l = 0; l <= kN; l += kN / 4) {
+    for (int p = 0; p <= kN; p += kN / 4) ids.push_back(std::to_string(ids.size() + 1));
+  }
+  std::size_t k = 0;
+  for (int l = 0; l <= kN; l += kN / 4) {
+    for (int p = 0; p <= kN; p += kN / 4) {
+      GDAL_GCP g{};
+      g.pszId = ids[k++].data();
+      g.pszInfo = const_cast<char*>("");
+      g.dfGCPPixel = p;
+      g.dfGCPLine = l;
+      g.dfGCPX = 10 + 0.0003 * p;
+      g.dfGCPY = 45 - 0.0002 * l;
+      gcps.push_back(g);
+    }
+  }
+  OGRSpatialReference wgs;
+  wgs.SetWellKnownGeogCS("WGS84");
+  char* wkt = nullptr;
+  wgs.exportToWkt(&wkt);
+  ASSERT_EQ(GDALSetGCPs(ds, static_cast<int>(gcps.size()), gcps.data(), wkt), CE_None);
+  CPLFree(wkt);
+  std::vector<float> v(kN * kN);
+  for (int l = 0; l < kN; ++l)
+    for (int p = 0; p < kN; ++p) v[static_cast<std::size_t>(l * kN + p)] = static_cast<float>(f(l, p));
+  ASSERT_EQ(GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Write, 0, 0, kN, kN, v.data(), kN, kN, GDT_Float32, 0, 0),
+            CE_None);
+  GDALClose(ds);
+}
+
+TEST(Sensor, Sentinel1GeoreferencedByGcpsOnly) {
+  test::TempDir dir;
+  const std::string key = "20190615t171235-20190615t171300-027687-031ffa";
+  auto vv = [](int l, int p) { return 0.001 * (l + 1) + 0.00001 * p; };
+  auto vh = [](int l, int p) { return 0.0002 * (p + 1) + 0.000001 * l; };
+  write_gcp_raster(dir / ("s1b-iw-grd-vv-" + key + "-001.tiff"), vv);
+  write_gcp_raster(dir / ("s1b-iw-grd-vh-" + key + "-002.tiff"), vh);
+  const Scene s = open_scene((dir / ("s1b-iw-grd-vv-" + key + "-001.tiff")).string(), "auto");
+  EXPECT_EQ(s.sensor, "sentinel1_grd");
+  EXPECT_NEAR(s.bounds[0], 10, 1e-9);
+  EXPECT_NEAR(s.bounds[1], 45 - 0.0002 * kN, 1e-9);
+  EXPECT_NEAR(s.bounds[2], 10 + 0.0003 * kN, 1e-9);
+  EXPECT_NEAR(s.bounds[3], 45, 1e-9);
+  // 10 m UTM 32N tile in the middle of the 0.012 x 0.008 degree footprint, nearest, exact transforms.
+  const TileGrid g = make_grid(10.006, 44.996, 41, 10, "UTM");
+  SceneReadOptions o;
+  o.resampling = Resampling::nearest;
+  o.error_threshold = 0;
+  o.bands = {"VV", "VH", "VV_DB"};
+  const WarpedTile t = read_scene(s, g, o);
+  ASSERT_EQ(t.bands, 3);
+  OGRSpatialReference from, to;
+  from.SetFromUserInput(g.crs.c_str());
+  to.SetWellKnownGeogCS("WGS84");
+  from.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  to.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&from, &to));
+  int checked = 0;
+  for (int r = 0; r < g.size; ++r) {
+    for (int c = 0; c < g.size; ++c) {
+      double x = g.min_x() + (c + 0.5) * g.res, y = g.max_y() - (r + 0.5) * g.res;
+      ASSERT_TRUE(ct->Transform(1, &x, &y));
+      const double p = (x - 10) / 0.0003, l = (45 - y) / 0.0002;
+      // The GCP polynomial reproduces the lattice to ~1e-9 pixel: skip centres on a pixel edge.
+      if (std::abs(p - std::round(p)) < 1e-4 || std::abs(l - std::round(l)) < 1e-4) continue;
+      const int pi = static_cast<int>(std::floor(p)), li = static_cast<int>(std::floor(l));
+      ASSERT_TRUE(pi >= 0 && li >= 0 && pi < kN && li < kN) << r << "," << c;
+      EXPECT_FLOAT_EQ(at(t, 0, r, c), static_cast<float>(vv(li, pi))) << r << "," << c;
+      EXPECT_FLOAT_EQ(at(t, 1, r, c), static_cast<float>(vh(li, pi))) << r << "," << c;
+      EXPECT_NEAR(at(t, 2, r, c), 10 * std::log10(static_cast<float>(vv(li, pi))), 1e-4) << r << "," << c;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 1500);
 }
 
 TEST(Sensor, NaipBandsAndAverageWhenDownsampling) {

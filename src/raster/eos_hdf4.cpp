@@ -1,0 +1,130 @@
+// HDF-EOS2 (HDF4) grid files in the MODIS land products' layout, written with Debian's HDF-EOS2 library.
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "sbench/core/error.hpp"
+#include "sbench/raster/eos.hpp"
+
+#ifdef SBENCH_HAVE_HDFEOS
+#include <mfhdf.h>
+extern "C" {
+#include <HdfEosDef.h>
+}
+#endif
+
+namespace sbench::raster {
+
+EosGrid modis_tile_grid(const std::string& name, int h, int v, int pixels) {
+  if (h < 0 || h > 35 || v < 0 || v > 17 || pixels < 1) {
+    fail<UsageError>("MODIS tile h{:02d}v{:02d} at {} pixels: tiles are h00-h35, v00-v17", h, v, pixels);
+  }
+  const double west = -M_PI * kModisSphereRadius;      // -20015109.354 m
+  const double north = M_PI / 2 * kModisSphereRadius;  // 10007554.677 m
+  EosGrid g;
+  g.name = name;
+  g.xdim = g.ydim = pixels;
+  g.ulx = west + h * kModisTileMetres;
+  g.uly = north - v * kModisTileMetres;
+  g.lrx = g.ulx + kModisTileMetres;
+  g.lry = g.uly - kModisTileMetres;
+  return g;
+}
+
+#ifdef SBENCH_HAVE_HDFEOS
+
+namespace {
+
+template <typename T>
+std::vector<T> convert(const EosField& f, std::size_t n) {
+  std::vector<T> out(n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(std::lround(f.values[i]));
+  return out;
+}
+
+}  // namespace
+
+void write_modis_hdf4(const std::filesystem::path& path, const EosGrid& grid, const std::vector<EosField>& fields) {
+  const std::size_t n = static_cast<std::size_t>(grid.xdim) * static_cast<std::size_t>(grid.ydim);
+  for (const auto& f : fields) {
+    if (f.values.size() != n) {
+      fail<UsageError>("{}: field {} has {} values, the grid {} x {}", path.string(), f.name, f.values.size(),
+                       grid.xdim, grid.ydim);
+    }
+  }
+  std::filesystem::remove(path);
+  std::string file = path.string();
+  const int32 fid = GDopen(file.data(), DFACC_CREATE);
+  if (fid < 0) fail<IoError>("{}: cannot create the HDF-EOS2 file", file);
+  float64 ul[2] = {grid.ulx, grid.uly}, lr[2] = {grid.lrx, grid.lry};
+  std::string gname = grid.name;
+  int32 gid = GDcreate(fid, gname.data(), grid.xdim, grid.ydim, ul, lr);
+  bool ok = gid >= 0;
+  if (ok) {
+    float64 parm[16] = {};
+    parm[0] = kModisSphereRadius;
+    ok = GDdefproj(gid, GCTP_SNSOID, 0, -1, parm) == 0 && GDdeforigin(gid, HDFE_GD_UL) == 0 &&
+         GDdefpixreg(gid, HDFE_CENTER) == 0;
+    for (const auto& f : fields) {
+      intn comp[5] = {6, 0, 0, 0, 0};
+      const int32 nt = f.type == EosType::u8 ? DFNT_UINT8 : f.type == EosType::i16 ? DFNT_INT16 : DFNT_UINT16;
+      ok = ok && GDdefcomp(gid, HDFE_COMP_DEFLATE, comp) == 0 &&
+           GDdeffield(gid, f.name.c_str(), "YDim,XDim", nt, HDFE_NOMERGE) == 0;
+      std::string fname = f.name;
+      if (ok) {
+        if (f.type == EosType::u8) {
+          uint8_t v = static_cast<uint8_t>(f.fill);
+          ok = GDsetfillvalue(gid, fname.data(), &v) == 0;
+        } else if (f.type == EosType::i16) {
+          int16_t v = static_cast<int16_t>(f.fill);
+          ok = GDsetfillvalue(gid, fname.data(), &v) == 0;
+        } else {
+          uint16_t v = static_cast<uint16_t>(f.fill);
+          ok = GDsetfillvalue(gid, fname.data(), &v) == 0;
+        }
+      }
+    }
+    GDdetach(gid);
+  }
+  if (ok) {
+    gid = GDattach(fid, gname.data());
+    ok = gid >= 0;
+    for (const auto& f : fields) {
+      if (!ok) break;
+      if (f.type == EosType::u8) {
+        auto d = convert<uint8_t>(f, n);
+        ok = GDwritefield(gid, f.name.c_str(), nullptr, nullptr, nullptr, d.data()) == 0;
+      } else if (f.type == EosType::i16) {
+        auto d = convert<int16_t>(f, n);
+        ok = GDwritefield(gid, f.name.c_str(), nullptr, nullptr, nullptr, d.data()) == 0;
+      } else {
+        auto d = convert<uint16_t>(f, n);
+        ok = GDwritefield(gid, f.name.c_str(), nullptr, nullptr, nullptr, d.data()) == 0;
+      }
+    }
+    if (gid >= 0) GDdetach(gid);
+  }
+  const bool closed = GDclose(fid) == 0;
+  if (!ok || !closed) {
+    std::filesystem::remove(path);
+    fail<IoError>("{}: the HDF-EOS2 library could not write grid {}", file, grid.name);
+  }
+}
+
+bool eos_writers_available() {
+  return true;
+}
+
+#else
+
+void write_modis_hdf4(const std::filesystem::path& path, const EosGrid&, const std::vector<EosField>&) {
+  fail<UsageError>("{}: this build has no HDF-EOS2 library (install libhdfeos-dev and reconfigure)", path.string());
+}
+
+bool eos_writers_available() {
+  return false;
+}
+
+#endif
+
+}  // namespace sbench::raster

@@ -1,0 +1,138 @@
+// HDF-EOS5 (HDF5) grid files in the VIIRS Black Marble products' layout, written with Debian's HDF-EOS5
+// library. Kept apart from eos_hdf4.cpp: the HDF4 and HDF5 headers do not mix in one file.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "sbench/core/error.hpp"
+#include "sbench/raster/eos.hpp"
+
+#ifdef SBENCH_HAVE_HDFEOS
+#include <HE5_HdfEosDef.h>
+#endif
+
+namespace sbench::raster {
+
+EosGrid black_marble_tile_grid(const std::string& name, int h, int v, int pixels) {
+  if (h < 0 || h > 35 || v < 0 || v > 17 || pixels < 1) {
+    fail<UsageError>("Black Marble tile h{:02d}v{:02d} at {} pixels: tiles are h00-h35, v00-v17", h, v, pixels);
+  }
+  EosGrid g;
+  g.name = name;
+  g.xdim = g.ydim = pixels;
+  g.ulx = -180.0 + 10.0 * h;
+  g.uly = 90.0 - 10.0 * v;
+  g.lrx = g.ulx + 10.0;
+  g.lry = g.uly - 10.0;
+  return g;
+}
+
+#ifdef SBENCH_HAVE_HDFEOS
+
+namespace {
+
+template <typename T>
+std::vector<T> convert(const EosField& f, std::size_t n) {
+  std::vector<T> out(n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(std::lround(f.values[i]));
+  return out;
+}
+
+hid_t native(EosType t) {
+  return t == EosType::u8 ? H5T_NATIVE_UCHAR : t == EosType::i16 ? H5T_NATIVE_SHORT : H5T_NATIVE_USHORT;
+}
+
+}  // namespace
+
+void write_black_marble_h5(const std::filesystem::path& path, const EosGrid& grid,
+                           const std::vector<EosField>& fields) {
+  const std::size_t n = static_cast<std::size_t>(grid.xdim) * static_cast<std::size_t>(grid.ydim);
+  for (const auto& f : fields) {
+    if (f.values.size() != n) {
+      fail<UsageError>("{}: field {} has {} values, the grid {} x {}", path.string(), f.name, f.values.size(),
+                       grid.xdim, grid.ydim);
+    }
+  }
+  std::filesystem::remove(path);
+  const std::string file = path.string();
+  const hid_t fid = HE5_GDopen(file.c_str(), H5F_ACC_TRUNC);
+  if (fid < 0) fail<IoError>("{}: cannot create the HDF-EOS5 file", file);
+  // HDF-EOS keeps geographic corners in packed degrees-minutes-seconds.
+  double ul[2] = {HE5_EHconvAng(grid.ulx, HE5_HDFE_DEG_DMS), HE5_EHconvAng(grid.uly, HE5_HDFE_DEG_DMS)};
+  double lr[2] = {HE5_EHconvAng(grid.lrx, HE5_HDFE_DEG_DMS), HE5_EHconvAng(grid.lry, HE5_HDFE_DEG_DMS)};
+  hid_t gid = HE5_GDcreate(fid, grid.name.c_str(), grid.xdim, grid.ydim, ul, lr);
+  bool ok = gid >= 0;
+  if (ok) {
+    double parm[16] = {};
+    ok = HE5_GDdefproj(gid, HE5_GCTP_GEO, 0, 0, parm) == 0 && HE5_GDdeforigin(gid, HE5_HDFE_GD_UL) == 0 &&
+         HE5_GDdefpixreg(gid, HE5_HDFE_CORNER) == 0;
+    const hsize_t tile[2] = {static_cast<hsize_t>(std::min(grid.ydim, 240)),
+                             static_cast<hsize_t>(std::min(grid.xdim, 240))};
+    int comp[5] = {6, 0, 0, 0, 0};
+    ok = ok && HE5_GDdeftile(gid, HE5_HDFE_TILE, 2, tile) == 0 && HE5_GDdefcomp(gid, HE5_HDFE_COMP_DEFLATE, comp) == 0;
+    for (const auto& f : fields) {
+      if (!ok) break;
+      const hid_t t = native(f.type);
+      if (f.type == EosType::u8) {
+        uint8_t v = static_cast<uint8_t>(f.fill);
+        ok = HE5_GDsetfillvalue(gid, f.name.c_str(), t, &v) == 0;
+      } else if (f.type == EosType::i16) {
+        int16_t v = static_cast<int16_t>(f.fill);
+        ok = HE5_GDsetfillvalue(gid, f.name.c_str(), t, &v) == 0;
+      } else {
+        uint16_t v = static_cast<uint16_t>(f.fill);
+        ok = HE5_GDsetfillvalue(gid, f.name.c_str(), t, &v) == 0;
+      }
+      char dims[] = "YDim,XDim";
+      ok = ok && HE5_GDdeffield(gid, f.name.c_str(), dims, nullptr, t, HE5_HDFE_NOMERGE) == 0;
+    }
+    for (const auto& f : fields) {
+      if (!ok) break;
+      hssize_t start[2] = {0, 0};
+      hsize_t edge[2] = {static_cast<hsize_t>(grid.ydim), static_cast<hsize_t>(grid.xdim)};
+      if (f.type == EosType::u8) {
+        auto d = convert<uint8_t>(f, n);
+        ok = HE5_GDwritefield(gid, f.name.c_str(), start, nullptr, edge, d.data()) == 0;
+      } else if (f.type == EosType::i16) {
+        auto d = convert<int16_t>(f, n);
+        ok = HE5_GDwritefield(gid, f.name.c_str(), start, nullptr, edge, d.data()) == 0;
+      } else {
+        auto d = convert<uint16_t>(f, n);
+        ok = HE5_GDwritefield(gid, f.name.c_str(), start, nullptr, edge, d.data()) == 0;
+      }
+      hsize_t one[1] = {1};
+      double scale = f.scale, offset = f.offset;
+      ok = ok && HE5_GDwritelocattr(gid, f.name.c_str(), "scale_factor", H5T_NATIVE_DOUBLE, one, &scale) == 0 &&
+           HE5_GDwritelocattr(gid, f.name.c_str(), "add_offset", H5T_NATIVE_DOUBLE, one, &offset) == 0;
+    }
+    HE5_GDdetach(gid);
+  }
+  if (ok) {
+    hsize_t one[1] = {1};
+    const std::pair<const char*, double> bounds[] = {{"NorthBoundingCoord", grid.uly},
+                                                     {"SouthBoundingCoord", grid.lry},
+                                                     {"WestBoundingCoord", grid.ulx},
+                                                     {"EastBoundingCoord", grid.lrx}};
+    for (const auto& [name, value] : bounds) {
+      double v = value;
+      ok = ok && HE5_EHwriteglbattr(fid, name, H5T_NATIVE_DOUBLE, one, &v) == 0;
+    }
+  }
+  const bool closed = HE5_GDclose(fid) == 0;
+  if (!ok || !closed) {
+    std::filesystem::remove(path);
+    fail<IoError>("{}: the HDF-EOS5 library could not write grid {}", file, grid.name);
+  }
+}
+
+#else
+
+void write_black_marble_h5(const std::filesystem::path& path, const EosGrid&, const std::vector<EosField>&) {
+  fail<UsageError>("{}: this build has no HDF-EOS5 library (install libhe5-hdfeos-dev and reconfigure)", path.string());
+}
+
+#endif
+
+}  // namespace sbench::raster
