@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "sbench/core/error.hpp"
 #include "sbench/raster/eos.hpp"
 
@@ -44,7 +46,8 @@ std::vector<T> convert(const EosField& f, std::size_t n) {
 
 }  // namespace
 
-void write_modis_hdf4(const std::filesystem::path& path, const EosGrid& grid, const std::vector<EosField>& fields) {
+void write_modis_hdf4(const std::filesystem::path& path, const EosGrid& grid, const std::vector<EosField>& fields,
+                      const std::string& granule_id) {
   const std::size_t n = static_cast<std::size_t>(grid.xdim) * static_cast<std::size_t>(grid.ydim);
   for (const auto& f : fields) {
     if (f.values.size() != n) {
@@ -104,7 +107,24 @@ void write_modis_hdf4(const std::filesystem::path& path, const EosGrid& grid, co
     }
     if (gid >= 0) GDdetach(gid);
   }
-  const bool closed = GDclose(fid) == 0;
+  bool closed = GDclose(fid) == 0;
+  if (ok && closed) {
+    // The ECS inventory metadata, an ODL text in a global attribute, as the LP DAAC writes it.
+    const std::string id = granule_id.empty() ? path.filename().string() : granule_id;
+    const std::string text = fmt::format(
+        "\nGROUP                  = INVENTORYMETADATA\n  GROUPTYPE            = MASTERGROUP\n\n"
+        "  GROUP                  = ECSDATAGRANULE\n\n    OBJECT                 = LOCALGRANULEID\n"
+        "      NUM_VAL              = 1\n      VALUE                = \"{}\"\n"
+        "    END_OBJECT             = LOCALGRANULEID\n\n  END_GROUP              = ECSDATAGRANULE\n\n"
+        "  GROUP                  = COLLECTIONDESCRIPTIONCLASS\n\n    OBJECT                 = SHORTNAME\n"
+        "      NUM_VAL              = 1\n      VALUE                = \"{}\"\n"
+        "    END_OBJECT             = SHORTNAME\n\n  END_GROUP              = COLLECTIONDESCRIPTIONCLASS\n\n"
+        "END_GROUP              = INVENTORYMETADATA\n\nEND\n",
+        id, id.substr(0, id.find('.')));
+    const int32 sd = SDstart(file.c_str(), DFACC_WRITE);
+    ok = sd >= 0 && SDsetattr(sd, "CoreMetadata.0", DFNT_CHAR8, static_cast<int32>(text.size()), text.data()) == 0;
+    if (sd >= 0) closed = SDend(sd) == 0;
+  }
   if (!ok || !closed) {
     std::filesystem::remove(path);
     fail<IoError>("{}: the HDF-EOS2 library could not write grid {}", file, grid.name);
@@ -117,7 +137,8 @@ bool eos_writers_available() {
 
 #else
 
-void write_modis_hdf4(const std::filesystem::path& path, const EosGrid&, const std::vector<EosField>&) {
+void write_modis_hdf4(const std::filesystem::path& path, const EosGrid&, const std::vector<EosField>&,
+                      const std::string&) {
   fail<UsageError>("{}: this build has no HDF-EOS2 library (install libhdfeos-dev and reconfigure)", path.string());
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -46,8 +47,8 @@ hid_t native(EosType t) {
 
 }  // namespace
 
-void write_black_marble_h5(const std::filesystem::path& path, const EosGrid& grid,
-                           const std::vector<EosField>& fields) {
+void write_black_marble_h5(const std::filesystem::path& path, const EosGrid& grid, const std::vector<EosField>& fields,
+                           const std::string& granule_id) {
   const std::size_t n = static_cast<std::size_t>(grid.xdim) * static_cast<std::size_t>(grid.ydim);
   for (const auto& f : fields) {
     if (f.values.size() != n) {
@@ -119,6 +120,13 @@ void write_black_marble_h5(const std::filesystem::path& path, const EosGrid& gri
       double v = value;
       ok = ok && HE5_EHwriteglbattr(fid, name, H5T_NATIVE_DOUBLE, one, &v) == 0;
     }
+    const std::string id = granule_id.empty() ? path.filename().string() : granule_id;
+    const std::string short_name = id.substr(0, id.find('.'));
+    for (const auto& [name, value] :
+         {std::pair<const char*, std::string>{"LocalGranuleID", id}, {"ShortName", short_name}}) {
+      hsize_t len[1] = {value.size()};
+      ok = ok && HE5_EHwriteglbattr(fid, name, H5T_NATIVE_CHAR, len, const_cast<char*>(value.data())) == 0;
+    }
   }
   const bool closed = HE5_GDclose(fid) == 0;
   if (!ok || !closed) {
@@ -129,7 +137,8 @@ void write_black_marble_h5(const std::filesystem::path& path, const EosGrid& gri
 
 #else
 
-void write_black_marble_h5(const std::filesystem::path& path, const EosGrid&, const std::vector<EosField>&) {
+void write_black_marble_h5(const std::filesystem::path& path, const EosGrid&, const std::vector<EosField>&,
+                           const std::string&) {
   fail<UsageError>("{}: this build has no HDF-EOS5 library (install libhe5-hdfeos-dev and reconfigure)", path.string());
 }
 

@@ -144,6 +144,11 @@ std::optional<NameMatch> match_name(const std::string& file_name, std::size_t pr
   return r;
 }
 
+bool is_hdf(const std::string& name) {
+  const std::string ext = lower(fs::path(name).extension().string());
+  return ext == ".hdf" || ext == ".h5" || ext == ".he5" || ext == ".hdf5" || ext == ".nc";
+}
+
 bool is_sidecar(const std::string& name) {
   const std::string l = lower(name);
   for (const char* ext : {".aux.xml", ".ovr", ".msk", ".md5", ".xml", ".json", ".jpg", ".png", ".html", ".gml"}) {
@@ -164,6 +169,33 @@ Dataset open_raster(const std::string& source) {
   init_gdal();
   CPLErrorReset();
   return Dataset(GDALOpenEx(source.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+}
+
+// The profile of an HDF file by the granule id in its metadata (LOCALGRANULEID of the MODIS ECS
+// inventory metadata, LocalGranuleID of the VIIRS products), for files that were renamed.
+std::optional<NameMatch> match_metadata(const fs::path& f, const std::vector<std::size_t>& candidates) {
+  Dataset ds = open_raster(f.string());
+  if (!ds) return std::nullopt;
+  std::string id;
+  for (char** md = GDALGetMetadata(ds.get(), nullptr); md && *md && id.empty(); ++md) {
+    const std::string kv = *md;
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string key = lower(kv.substr(0, eq));
+    const std::string want = "localgranuleid";
+    if (key == want ||
+        (key.size() > want.size() && key.compare(key.size() - want.size() - 1, std::string::npos, "_" + want) == 0)) {
+      id = kv.substr(eq + 1);
+    }
+  }
+  while (!id.empty() && std::isspace(static_cast<unsigned char>(id.back()))) id.pop_back();
+  if (id.empty()) return std::nullopt;
+  id = fs::path(id).filename().string();
+  for (std::size_t k : candidates) {
+    auto m = match_name(id, k);
+    if (m && m->profile->layout != Layout::band_files) return m;
+  }
+  return std::nullopt;
 }
 
 // CRS code and lon/lat bounds of a raster; an InputError when GDAL cannot open it or it has no CRS.
@@ -624,10 +656,14 @@ std::vector<Scene> scan_scenes(const std::vector<std::string>& paths, const std:
         continue;
       }
     }
+    // Renamed HDF products still carry their granule id in their metadata.
+    if (!m && !is_sidecar(name) && is_hdf(name)) m = match_metadata(f, candidates);
     if (!m) {
       if (!is_sidecar(name)) {
-        skip(f.string(), sensor == "auto" ? "the name matches no sensor profile (see docs/sensors.md)"
-                                          : fmt::format("the name does not match the {} profile", sensor));
+        const std::string target =
+            sensor == "auto" ? "a sensor profile (see docs/sensors.md)" : fmt::format("the {} profile", sensor);
+        skip(f.string(), is_hdf(name) ? "neither the name nor the granule id in its metadata matches " + target
+                                      : "the name does not match " + target);
       }
       continue;
     }

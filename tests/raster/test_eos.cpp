@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <ogr_spatialref.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <memory>
@@ -268,6 +269,33 @@ TEST(Eos, Vnp46a3WithASingleArrayIsReadToo) {
   if (!eos_writers_available()) GTEST_SKIP() << "built without the HDF-EOS libraries";
   test::TempDir dir;
   check_vnp46(write_vnp46(dir.path(), false));
+}
+
+TEST(Eos, RenamedFilesAreRecognisedByTheGranuleIdInTheirMetadata) {
+  if (!eos_writers_available()) GTEST_SKIP() << "built without the HDF-EOS libraries";
+  test::TempDir dir;
+  EosGrid grid = modis_tile_grid("MOD_Grid_500m_Surface_Reflectance", 21, 8, 24);
+  EosField b1;
+  b1.name = "sur_refl_b01";
+  b1.values.assign(24 * 24, 500);
+  EosField b2 = b1;
+  b2.name = "sur_refl_b02";
+  write_modis_hdf4(dir / "scene_a.hdf", grid, {b1, b2}, "MOD09A1.A2010009.h21v08.061.2018010031522.hdf");
+  const fs::path vnp = write_vnp46(dir.path(), true);
+  fs::rename(vnp, dir / "lights.h5");
+  write_modis_hdf4(dir / "other.hdf", grid, {b1, b2}, "XYZ01.A2010009.h21v08.061.2018010031522.hdf");
+  std::vector<Unrecognised> skipped;
+  auto scenes = scan_scenes({dir.path().string()}, "auto", &skipped);
+  std::sort(scenes.begin(), scenes.end(), [](const Scene& a, const Scene& b) { return a.sensor < b.sensor; });
+  ASSERT_EQ(scenes.size(), 2u);
+  EXPECT_EQ(scenes[0].sensor, "mod09a1");
+  EXPECT_EQ(scenes[0].date, "2010-01-09");
+  EXPECT_EQ(scenes[0].band_names(), (std::vector<std::string>{"RED", "NIR"}));
+  EXPECT_EQ(scenes[1].sensor, "vnp46a3");
+  EXPECT_EQ(scenes[1].date, "2015-02-01");
+  ASSERT_EQ(skipped.size(), 1u);
+  EXPECT_NE(skipped[0].path.find("other.hdf"), std::string::npos);
+  EXPECT_NE(skipped[0].reason.find("granule id"), std::string::npos) << skipped[0].reason;
 }
 
 TEST(Eos, ScanFindsTheBlackMarbleProductWithoutSkippingIt) {

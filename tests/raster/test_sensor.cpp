@@ -409,7 +409,7 @@ TEST(Sensor, CatalogListsWhatItCannotUseAndRoundTrips) {
   ASSERT_EQ(c.scenes.size(), 1u);
   std::map<std::string, std::string> why;
   for (const auto& u : c.unrecognised) why[fs::path(u.path).filename().string()] = u.reason;
-  EXPECT_NE(why["notes.txt"].find("matches no sensor"), std::string::npos);
+  EXPECT_NE(why["notes.txt"].find("the name does not match a sensor profile"), std::string::npos);
   EXPECT_NE(why["20170601_101010_1005_3B_AnalyticMS_SR.tif"].find("expects 4"), std::string::npos)
       << why["20170601_101010_1005_3B_AnalyticMS_SR.tif"];
   EXPECT_NE(why["LC08_L2SP_195025_20200101_20200105_02_T1_SR_B2.TIF"].find("no coordinate reference system"),

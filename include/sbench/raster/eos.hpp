@@ -40,13 +40,18 @@ EosGrid modis_tile_grid(const std::string& name, int h, int v, int pixels);
 EosGrid black_marble_tile_grid(const std::string& name, int h, int v, int pixels);
 
 // Writes an HDF-EOS2 file with one sinusoidal grid (GCTP_SNSOID on the MODIS sphere) holding the
-// fields, deflate-compressed. Throws IoError when the file cannot be written.
-void write_modis_hdf4(const std::filesystem::path& path, const EosGrid& grid, const std::vector<EosField>& fields);
+// fields, deflate-compressed, and the ECS inventory metadata (CoreMetadata.0) naming the granule
+// (LOCALGRANULEID, SHORTNAME): `granule_id` or, when empty, the file name. Throws IoError when the
+// file cannot be written.
+void write_modis_hdf4(const std::filesystem::path& path, const EosGrid& grid, const std::vector<EosField>& fields,
+                      const std::string& granule_id = "");
 
 // Writes an HDF-EOS5 file with one geographic grid (HE5_GCTP_GEO) holding the fields under
 // /HDFEOS/GRIDS/<grid>/Data Fields, with _FillValue, scale_factor and add_offset attributes, and the
-// bounding coordinates as file attributes (as the VNP46 products).
-void write_black_marble_h5(const std::filesystem::path& path, const EosGrid& grid, const std::vector<EosField>& fields);
+// bounding coordinates, LocalGranuleID (`granule_id` or the file name) and ShortName as file
+// attributes (as the VNP46 products).
+void write_black_marble_h5(const std::filesystem::path& path, const EosGrid& grid, const std::vector<EosField>& fields,
+                           const std::string& granule_id = "");
 
 // True when this build can write these files (the HDF-EOS libraries were found at configure time).
 bool eos_writers_available();
