@@ -1,36 +1,54 @@
-// sbench eval TASK --pred FILE --truth STORE.h5 [--split test] --out metrics.json [--bootstrap N]
+// sbench eval TASK --pred FILE --truth STORE.h5 [--split test] --out metrics.json [--report report.html]
+// [--bootstrap N]
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cli.hpp"
 #include "sbench/core/atomic_file.hpp"
 #include "sbench/eval/evaluate.hpp"
+#include "sbench/eval/report.hpp"
 #include "sbench/store/store.hpp"
 
 namespace sbench::app {
 
 namespace {
 struct EvalArgs {
-  std::string task, pred, truth, out;
+  std::string task, pred, truth, out, report;
   eval::EvalOptions options;
 };
 
 int run_eval(Context& ctx, const EvalArgs& a) {
   const TaskCard& task = ctx.registry().get(a.task);
+  // The chart libraries first: a missing one stops the run before anything is written.
+  std::string vega_js;
+  if (!a.report.empty()) {
+    std::error_code ec;
+    const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    vega_js = eval::load_report_js(ec ? std::filesystem::current_path() : exe.parent_path());
+  }
   store::StoreReader truth(a.truth);
   const eval::Submission sub = eval::read_submission(task, a.pred);
   const eval::EvalResult r = eval::evaluate(task, truth, sub, a.options);
-  // Only a valid submission writes the metrics file, and only whole.
+  // Only a valid submission writes the metrics file (and the report), and only whole.
   AtomicFile out(a.out);
   out.stream() << r.json << '\n';
+  std::optional<AtomicFile> report;
+  if (!a.report.empty()) {
+    report.emplace(a.report);
+    report->stream() << eval::render_report(task, r, vega_js);
+  }
   out.commit();
+  if (report) report->commit();
   std::cout << fmt::format("{} {} split, n = {}:", task.id, a.options.split, r.n);
   for (const auto& id : task.metrics) {
     if (auto it = r.metrics.find(id); it != r.metrics.end()) std::cout << fmt::format(" {} {:.4f}", id, it->second);
   }
   std::cout << fmt::format("\nmetrics written to {}\n", a.out);
+  if (report) std::cout << fmt::format("report written to {} (open it in a browser)\n", a.report);
   return 0;
 }
 }  // namespace
@@ -43,6 +61,7 @@ void add_eval_command(CLI::App& app, Context& ctx) {
       ->required();
   cmd->add_option("--truth", a->truth, "The task store with the true labels")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", a->out, "metrics.json to write")->required();
+  cmd->add_option("--report", a->report, "report.html to write: one self-contained page with the charts");
   cmd->add_option("--split", a->options.split, "Split to score")
       ->check(CLI::IsMember({"train", "val", "test"}))
       ->capture_default_str();

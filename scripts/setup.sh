@@ -21,7 +21,14 @@ packages=(
   # independent references used by tests and benchmarks (only under /usr/bin/python3)
   python3 python3-numpy python3-scipy python3-h5py python3-sklearn python3-gdal python3-pil
   python3-torch
+  # the HTML report's test renders it in a headless browser
+  chromium
 )
+# The report's chart libraries come from npm at build time. A Node.js from elsewhere (NodeSource)
+# already brings npm and conflicts with Debian's package: ask for Debian's only when there is none.
+if ! command -v npm > /dev/null 2>&1; then
+  packages+=(npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -227,6 +227,8 @@ EvalResult evaluate(const TaskCard& task, const store::StoreReader& store, const
   if (!dense) truth_all = store.read_numbers(target.name);
   const std::size_t pixels = dense ? static_cast<std::size_t>(target.shape[0] * target.shape[1]) : 0;
   std::vector<std::uint8_t> buf(field.example_bytes());
+  constexpr std::size_t kReportMasks = 4;
+  std::vector<ReportData::Mask> masks;
   for (auto i : split_indices) {
     const std::size_t r = row_of.at(store.ids()[i]);
     if (!dense) {
@@ -240,6 +242,18 @@ EvalResult evaluate(const TaskCard& task, const store::StoreReader& store, const
     } else {
       store.read(target.name, i, 1, buf.data());
       const float* p = sub.dense.data() + r * pixels;
+      if (masks.size() < kReportMasks) {
+        ReportData::Mask m;
+        m.id = store.ids()[i];
+        m.height = static_cast<int>(target.shape[0]);
+        m.width = static_cast<int>(target.shape[1]);
+        m.truth.assign(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(pixels));
+        m.pred.resize(pixels);
+        for (std::size_t k = 0; k < pixels; ++k) {
+          m.pred[k] = num_classes == 2 ? (p[k] > 0.5f ? 1 : 0) : static_cast<std::uint8_t>(p[k]);
+        }
+        masks.push_back(std::move(m));
+      }
       if (num_classes == 2) {
         // Binary masks may be probabilities: the official code thresholds at > 0.5.
         sc.per_example.push_back(binary_confusion(p, buf.data(), pixels));
@@ -262,6 +276,38 @@ EvalResult evaluate(const TaskCard& task, const store::StoreReader& store, const
   EvalResult result;
   result.n = n;
   result.metrics = sc.compute(all);
+  ReportData& rd = result.report;
+  rd.target = target.name;
+  rd.kind = target.kind;
+  rd.truth = sc.truth;
+  rd.pred = sc.pred;
+  rd.score = sc.score;
+  rd.examples = std::move(masks);
+  for (auto i : store_index) rd.ids.push_back(store.ids()[i]);
+  rd.class_names = target.classes;
+  if (target.kind != TargetKind::regression) {
+    Confusion c(static_cast<std::size_t>(num_classes));
+    if (dense) {
+      for (const auto& e : sc.per_example) c += e;
+    } else {
+      for (std::size_t k = 0; k < n; ++k) {
+        c.add(static_cast<std::size_t>(sc.truth[k]), static_cast<std::size_t>(sc.pred[k]));
+      }
+    }
+    for (std::size_t t = 0; t < c.k; ++t) {
+      rd.confusion.emplace_back();
+      for (std::size_t q = 0; q < c.k; ++q) rd.confusion.back().push_back(c.at(t, q));
+    }
+  }
+  const store::Field* lat_f = store.schema().find("lat");
+  const store::Field* lon_f = store.schema().find("lon");
+  if (lat_f && lon_f && lat_f->type != store::ElementType::string && lon_f->type != store::ElementType::string) {
+    const auto lat = store.read_numbers("lat"), lon = store.read_numbers("lon");
+    for (auto i : store_index) {
+      rd.lat.push_back(lat[i]);
+      rd.lon.push_back(lon[i]);
+    }
+  }
 
   json j;
   j["task"] = task.id;
@@ -294,6 +340,7 @@ EvalResult evaluate(const TaskCard& task, const store::StoreReader& store, const
     }
     std::map<std::string, std::vector<std::size_t>> members;
     for (std::size_t k = 0; k < n; ++k) members[keys[store_index[k]]].push_back(k);
+    for (std::size_t k = 0; k < n; ++k) rd.groups[g].push_back(keys[store_index[k]]);
     json gj = json::object();
     std::map<std::string, std::pair<std::string, double>> worst;
     for (const auto& [key, pos] : members) {

@@ -71,8 +71,16 @@ TEST_F(DhsEval, NoisySubmissionMatchesScipyAndReportsGroupsAndIntervals) {
   const auto sub = write_submission("noisy.csv", 0.8, 0.5);
   test::TempDir out;
   const auto cli = test::run_sbench({"eval", "poverty", "--pred", sub.string(), "--truth", store_path().string(),
-                                     "--out", (out / "m.json").string(), "--bootstrap", "200", "--seed", "5"});
+                                     "--out", (out / "m.json").string(), "--bootstrap", "200", "--seed", "5",
+                                     "--report", (out / "r.html").string()});
   ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  // The report: the scatter of the scored clusters, residuals per group, the map (the store has
+  // coordinates); its rendering is checked in test_report.cpp.
+  const std::string html = test::read_file(out / "r.html");
+  EXPECT_NE(html.find("Predicted versus true asset_index"), std::string::npos);
+  EXPECT_NE(html.find("\"residuals_country\""), std::string::npos);
+  EXPECT_NE(html.find("\"map\""), std::string::npos);
+  EXPECT_NE(cli.out.find("report written to"), std::string::npos);
   const auto j = nlohmann::json::parse(test::read_file(out / "m.json"));
   const auto ref = test::run_python("eval_reference.py", {store_path().string(), sub.string(), "asset_index"});
   std::istringstream in(ref.out);
@@ -126,12 +134,13 @@ TEST_F(DhsEval, EveryKindOfInvalidSubmissionExitsOneWithoutOutput) {
     const auto sub = write_submission(std::string(c.name) + ".csv", 1.0, 0.0, c.edit);
     test::TempDir out;
     const auto r = test::run_sbench({"eval", "poverty", "--pred", sub.string(), "--truth", store_path().string(),
-                                     "--out", (out / "m.json").string()});
+                                     "--out", (out / "m.json").string(), "--report", (out / "r.html").string()});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(sub.string()), std::string::npos) << r.err;
     EXPECT_FALSE(std::filesystem::exists(out / "m.json"));
     EXPECT_FALSE(std::filesystem::exists(out / "m.json.partial"));
+    EXPECT_FALSE(std::filesystem::exists(out / "r.html"));
   }
   // A column that is not the task's target, and another task's store.
   test::TempDir out;

@@ -41,10 +41,30 @@ struct Submission {
 // file (dense tasks: /id and /pred (N, H, W)). Format problems are InputErrors naming the file.
 Submission read_submission(const TaskCard& task, const std::filesystem::path& path);
 
+// What the HTML report plots, for the scored examples in store order.
+struct ReportData {
+  std::string target;
+  TargetKind kind = TargetKind::regression;
+  std::vector<std::string> ids;
+  std::vector<double> truth, pred;                         // per-example tasks
+  std::vector<double> score;                               // binary tasks with a score column
+  std::map<std::string, std::vector<std::string>> groups;  // group field -> each example's key
+  std::vector<double> lat, lon;                            // empty when the store has none
+  std::vector<std::string> class_names;
+  std::vector<std::vector<double>> confusion;  // classes: rows = truth, columns = prediction (pixels for dense)
+  struct Mask {
+    std::string id;
+    int height = 0, width = 0;
+    std::vector<std::uint8_t> truth, pred;  // class per pixel; 255 = ignored
+  };
+  std::vector<Mask> examples;  // dense tasks: the first few examples
+};
+
 struct EvalResult {
   std::string json;   // the metrics document (docs/submissions.md)
   std::size_t n = 0;  // examples scored
   std::map<std::string, double> metrics;
+  ReportData report;
 };
 
 // Checks the submission against the store's split (unknown, missing, duplicate and wrong-split
