@@ -1,6 +1,7 @@
 #include "sbench/raster/scene.hpp"
 
 #include <cpl_conv.h>
+#include <cpl_string.h>
 #include <fmt/format.h>
 #include <gdal.h>
 #include <ogr_spatialref.h>
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -144,6 +146,12 @@ std::optional<NameMatch> match_name(const std::string& file_name, std::size_t pr
   return r;
 }
 
+// The product metadata file of a Sentinel-2 SAFE (Level-1C or Level-2A).
+bool is_s2_mtd(const std::string& name) {
+  const std::string l = lower(name);
+  return l == "mtd_msil2a.xml" || l == "mtd_msil1c.xml";
+}
+
 bool is_hdf(const std::string& name) {
   const std::string ext = lower(fs::path(name).extension().string());
   return ext == ".hdf" || ext == ".h5" || ext == ".he5" || ext == ".hdf5" || ext == ".nc";
@@ -194,6 +202,33 @@ std::optional<NameMatch> match_metadata(const fs::path& f, const std::vector<std
   for (std::size_t k : candidates) {
     auto m = match_name(id, k);
     if (m && m->profile->layout != Layout::band_files) return m;
+  }
+  return std::nullopt;
+}
+
+// A SAFE product by its MTD_MSIL1C/2A.xml, when GDAL's SENTINEL2 driver opens it: the profile of its
+// level, the product id (PRODUCT_URI without .SAFE) and the sensing date (PRODUCT_START_TIME).
+std::optional<NameMatch> match_s2_mtd(const fs::path& f, const std::vector<std::size_t>& candidates) {
+  Dataset ds = open_raster(f.string());
+  if (!ds || !GDALGetDatasetDriver(ds.get()) ||
+      std::string(GDALGetDriverShortName(GDALGetDatasetDriver(ds.get()))) != "SENTINEL2") {
+    return std::nullopt;
+  }
+  const char* uri = GDALGetMetadataItem(ds.get(), "PRODUCT_URI", nullptr);
+  const char* start = GDALGetMetadataItem(ds.get(), "PRODUCT_START_TIME", nullptr);
+  const std::string id = lower(f.filename().string()) == "mtd_msil2a.xml" ? "sentinel2_l2a" : "sentinel2_l1c";
+  for (std::size_t k : candidates) {
+    const SensorProfile& p = sensor_profiles()[k];
+    if (p.id != id) continue;
+    NameMatch m;
+    m.profile = &p;
+    std::string product = uri ? uri : f.parent_path().filename().string();
+    if (lower(product).size() > 5 && lower(product).compare(product.size() - 5, 5, ".safe") == 0) {
+      product.resize(product.size() - 5);
+    }
+    m.product = product;
+    if (start && std::strlen(start) >= 10) m.date = m.date_end = std::string(start, 10);
+    return m;
   }
   return std::nullopt;
 }
@@ -388,7 +423,53 @@ Scene build_scene(const Group& g) {
     s.bands.push_back(std::move(sb));
     have.insert(b.name);
   };
-  if (p.layout == Layout::band_files) {
+  if (p.family == "sentinel2" && is_s2_mtd(g.files.front().filename().string())) {
+    // A SAFE product through GDAL's SENTINEL2 driver: its 10, 20 and 60 m subdatasets, each band
+    // named by BANDNAME ("B4", "B8A", "SCL"); every band is taken at its finest resolution.
+    const std::string mtd = g.files.front().string();
+    Dataset ds = open_raster(mtd);
+    if (!ds) fail<InputError>("{}: GDAL's SENTINEL2 driver cannot open it ({})", mtd, CPLGetLastErrorMsg());
+    for (char** md = GDALGetMetadata(ds.get(), "SUBDATASETS"); md && *md; ++md) {
+      const std::string kv = *md;
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos || kv.find("_NAME=") == std::string::npos) continue;
+      const std::string sub = kv.substr(eq + 1);
+      if (sub.find(":TCI:") != std::string::npos) continue;
+      Dataset sd = open_raster(sub);
+      if (!sd) fail<InputError>("{}: cannot open the subdataset {} ({})", mtd, sub, CPLGetLastErrorMsg());
+      // The product's files (the band JP2s of the granule) belong to the scene.
+      char** list = GDALGetFileList(sd.get());
+      for (char** f = list; f && *f; ++f) {
+        if (std::find(s.files.begin(), s.files.end(), *f) == s.files.end()) s.files.emplace_back(*f);
+      }
+      CSLDestroy(list);
+      for (int k = 1; k <= GDALGetRasterCount(sd.get()); ++k) {
+        const char* bn = GDALGetMetadataItem(GDALGetRasterBand(sd.get(), k), "BANDNAME", nullptr);
+        if (!bn) continue;
+        std::string code = bn;  // "B2" -> "B02"; "B8A", "B11", "SCL" as they are
+        if (code.size() == 2 && code[0] == 'B') code = "B0" + code.substr(1);
+        for (const auto& b : p.bands) {
+          if (have.count(b.name)) continue;
+          const std::string key = "_" + code;
+          if (b.locator.compare(0, key.size(), key) == 0 && b.locator.size() > key.size() &&
+              (b.locator[key.size()] == '_' || b.locator[key.size()] == '.')) {
+            add(b, sub);
+            s.bands.back().index = k;
+            break;
+          }
+        }
+      }
+    }
+    // In profile order, as from band files.
+    auto rank = [&](const SceneBand& sb) {
+      for (std::size_t k = 0; k < p.bands.size(); ++k) {
+        if (p.bands[k].name == sb.name) return k;
+      }
+      return p.bands.size();
+    };
+    std::stable_sort(s.bands.begin(), s.bands.end(),
+                     [&](const SceneBand& a, const SceneBand& b) { return rank(a) < rank(b); });
+  } else if (p.layout == Layout::band_files) {
     for (const auto& b : p.bands) {
       if (have.count(b.name)) continue;
       const std::string loc = lower(b.locator);
@@ -642,10 +723,33 @@ std::vector<Scene> scan_scenes(const std::vector<std::string>& paths, const std:
   auto skip = [&](const std::string& path, std::string reason) {
     if (skipped) skipped->push_back({path, std::move(reason)});
   };
-  for (const auto& f : list_files(paths)) {
+  // SAFE products that GDAL's SENTINEL2 driver reads: their MTD file is the scene, and the files
+  // inside (band JP2s, QI masks) are its parts, not scenes or unrecognised files of their own.
+  const std::vector<fs::path> files = list_files(paths);
+  std::map<fs::path, NameMatch> safe_products;
+  for (const auto& f : files) {
+    if (is_s2_mtd(f.filename().string())) {
+      if (auto m = match_s2_mtd(f, candidates)) safe_products.emplace(f, *m);
+    }
+  }
+  auto in_safe_product = [&](const fs::path& f) {
+    const std::string file = f.string();
+    for (const auto& [mtd, m] : safe_products) {
+      const std::string root = mtd.parent_path().string() + "/";
+      if (file.compare(0, root.size(), root) == 0) return true;
+    }
+    return false;
+  };
+  for (const auto& f : files) {
     const std::string name = f.filename().string();
     std::optional<NameMatch> m;
+    if (auto it = safe_products.find(f); it != safe_products.end()) {
+      m = it->second;
+    } else if (in_safe_product(f)) {
+      continue;
+    }
     for (std::size_t k : candidates) {
+      if (m) break;
       if ((m = match_name(name, k))) break;
     }
     if (!m && generic) {
@@ -742,6 +846,7 @@ Scene open_scene(const std::string& path, const std::string& sensor) {
     if (sensor != "auto" && profiles[k].id != sensor) continue;
     matched = match_name(name, k).has_value();
   }
+  matched = matched || is_s2_mtd(name);
   if (!matched) {
     fail<InputError>("{}: the file name does not match {} (see docs/sensors.md for the names each sensor uses)", path,
                      sensor == "auto" ? "any sensor profile" : "the " + sensor + " profile");

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <tuple>
 
 #include "sbench/core/error.hpp"
 #include "sbench/raster/scene.hpp"
@@ -18,11 +19,12 @@ double native_res(const Scene& scene, const std::string& band) {
   return 0;
 }
 
-// Warps the raw values of the bands, one warp per source file and resampling; band k's plane is
-// planes[k], inside one of the tiles kept in `store`.
+// Warps the raw values of the bands, one warp per source file, resampling and fill value (a QA band
+// in the same file as data bands has none of theirs: a SCL of 0 is a class, not a hole); band k's
+// plane is planes[k], inside one of the tiles kept in `store`.
 void warp_raw(const Scene& scene, const std::vector<const SceneBand*>& bands, const TileGrid& grid,
               const SceneReadOptions& opt, std::vector<WarpedTile>& store, std::vector<float*>& planes) {
-  std::map<std::pair<std::string, int>, std::vector<std::size_t>> groups;
+  std::map<std::tuple<std::string, int, bool, double>, std::vector<std::size_t>> groups;
   for (std::size_t k = 0; k < bands.size(); ++k) {
     const SceneBand& b = *bands[k];
     Resampling r = Resampling::nearest;
@@ -31,7 +33,7 @@ void warp_raw(const Scene& scene, const std::vector<const SceneBand*>& bands, co
       r = opt.resampling ? *opt.resampling
                          : (native > 0 && grid.res >= 2 * native ? Resampling::average : Resampling::bilinear);
     }
-    groups[{b.source, static_cast<int>(r)}].push_back(k);
+    groups[{b.source, static_cast<int>(r), b.nodata.has_value(), b.nodata.value_or(0.0)}].push_back(k);
   }
   const std::size_t plane = static_cast<std::size_t>(grid.size) * static_cast<std::size_t>(grid.size);
   store.clear();
@@ -39,13 +41,12 @@ void warp_raw(const Scene& scene, const std::vector<const SceneBand*>& bands, co
   planes.assign(bands.size(), nullptr);
   for (const auto& [key, members] : groups) {
     WarpOptions w;
-    w.resampling = static_cast<Resampling>(key.second);
+    w.resampling = static_cast<Resampling>(std::get<1>(key));
     w.error_threshold = opt.error_threshold;
-    // The profile's fill value, when it has one, overrides the file's (all members share a profile
-    // and a file, so they share the fill value).
+    // The profile's fill value, when it has one, overrides the file's (the members share it).
     if (bands[members.front()]->nodata) w.src_nodata = bands[members.front()]->nodata;
     for (std::size_t k : members) w.bands.push_back(bands[k]->index);
-    store.push_back(warp_to_grid(key.first, grid, w));
+    store.push_back(warp_to_grid(std::get<0>(key), grid, w));
     for (std::size_t m = 0; m < members.size(); ++m) planes[members[m]] = store.back().values.data() + m * plane;
   }
 }

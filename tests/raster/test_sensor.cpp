@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <ogr_spatialref.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -256,6 +257,86 @@ TEST(Sensor, Sentinel2L2aOffsetFromBaseline0400AndSclMask) {
   const WarpedTile t = read_scene(s, scene_grid(), o);
   EXPECT_FLOAT_EQ(at(t, 0, 5, 6), static_cast<float>((2000.0 + 56 - 1000) * 0.0001));
   EXPECT_TRUE(std::isnan(at(t, 0, 2, 6)));  // SCL 9: cloud, high probability
+}
+
+// A SAFE product written by tests/python/s2_safe.py (JP2 bands, the product and tile XML GDAL's
+// SENTINEL2 driver needs): UTM 36N, upper-left corner (600000, 100020), 60 x 60 px at 10 m, 30 x 30
+// at 20 m, 10 x 10 at 60 m; band DN = 1 + 4000 * ESA band index + row * width + column; SCL =
+// (row + column) % 12; baseline 04.00 (offset -1000).
+TEST(Sensor, Sentinel2SafeThroughGdalsSentinel2Driver) {
+  test::TempDir dir;
+  test::run_python("s2_safe.py", {dir.path().string(), "L2A"});
+  test::run_python("s2_safe.py", {dir.path().string(), "L1C"});
+  std::vector<Unrecognised> skipped;
+  auto scenes = scan_scenes({dir.path().string()}, "auto", &skipped);
+  for (const auto& u : skipped) ADD_FAILURE() << u.path << ": " << u.reason;
+  // One scene per product: the band files inside the SAFE are read through the driver, not again.
+  ASSERT_EQ(scenes.size(), 2u);
+  std::sort(scenes.begin(), scenes.end(), [](const Scene& a, const Scene& b) { return a.sensor < b.sensor; });
+  const Scene& l1c = scenes[0];
+  const Scene& l2a = scenes[1];
+  EXPECT_EQ(l2a.sensor, "sentinel2_l2a");
+  EXPECT_EQ(l2a.product, "S2A_MSIL2A_20220105T082331_N0400_R121_T36NXF_20220105T103011");
+  EXPECT_EQ(l2a.date, "2022-01-05");
+  EXPECT_EQ(l2a.crs, "EPSG:32636");
+  EXPECT_EQ(l2a.band_names(), (std::vector<std::string>{"COASTAL", "BLUE", "GREEN", "RED", "RDED1", "RDED2", "RDED3",
+                                                        "NIR", "RDED4", "WATERVAPOR", "SWIR1", "SWIR2"}));
+  ASSERT_NE(l2a.qa(), nullptr);
+  EXPECT_NE(l2a.find("RED")->source.find(":10m:"), std::string::npos);
+  EXPECT_EQ(l2a.find("RED")->index, 1);  // the 10 m subdataset is B4, B3, B2, B8
+  EXPECT_NE(l2a.find("RDED4")->source.find(":20m:"), std::string::npos);
+  EXPECT_EQ(l2a.find("RDED4")->index, 4);  // B5, B6, B7, B8A, ...
+  EXPECT_NE(l2a.qa()->source.find(":20m:"), std::string::npos);
+  EXPECT_EQ(l1c.sensor, "sentinel2_l1c");
+  EXPECT_EQ(l1c.band_names().size(), 13u);
+
+  // The scene's own 10 m grid.
+  OGRSpatialReference utm, wgs;
+  utm.SetFromUserInput("EPSG:32636");
+  wgs.SetWellKnownGeogCS("WGS84");
+  utm.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  wgs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&utm, &wgs));
+  double x = 600300, y = 99720;
+  ct->Transform(1, &x, &y);
+  TileGrid g = make_grid(x, y, 60, 10, "EPSG:32636");
+  g.cx = 600300;
+  g.cy = 99720;
+  SceneReadOptions o;
+  o.bands = {"RED", "RDED4"};
+  o.resampling = Resampling::nearest;
+  o.error_threshold = 0;
+  const WarpedTile t = read_scene(l2a, g, o);
+  ASSERT_EQ(t.bands, 2);
+  int masked = 0;
+  for (int r = 0; r < 60; ++r) {
+    for (int c = 0; c < 60; ++c) {
+      const int scl = (r / 2 + c / 2) % 12;
+      const bool cloud = scl == 0 || scl == 1 || scl == 3 || scl == 8 || scl == 9 || scl == 10 || scl == 11;
+      const float red = t.values[static_cast<std::size_t>(r * 60 + c)];
+      const float b8a = t.values[static_cast<std::size_t>((60 + r) * 60 + c)];
+      if (cloud) {
+        EXPECT_TRUE(std::isnan(red) && std::isnan(b8a)) << r << "," << c;
+        ++masked;
+      } else {
+        EXPECT_FLOAT_EQ(red, static_cast<float>((1 + 4000 * 3 + r * 60 + c - 1000) * 0.0001)) << r << "," << c;
+        EXPECT_FLOAT_EQ(b8a, static_cast<float>((1 + 4000 * 8 + (r / 2) * 30 + c / 2 - 1000) * 0.0001))
+            << r << "," << c;
+      }
+    }
+  }
+  EXPECT_GT(masked, 1000);
+  // L1C: top-of-atmosphere, RADIO_ADD_OFFSET -1000, no raster mask.
+  o.bands = {"CIRRUS"};
+  const WarpedTile c = read_scene(l1c, g, o);
+  EXPECT_FLOAT_EQ(c.values[static_cast<std::size_t>(7 * 60 + 13)],
+                  static_cast<float>((1 + 4000 * 10 + (7 / 6) * 10 + 13 / 6 - 1000) * 0.0001));
+
+  // A band file inside the SAFE opens as the product it belongs to.
+  const fs::path b04 = fs::path(l2a.files.front()).parent_path() / "GRANULE" / "L2A_T36NXF_A023838_20220105T083056" /
+                       "IMG_DATA" / "R10m" / "T36NXF_20220105T082331_B04_10m.jp2";
+  ASSERT_TRUE(fs::exists(b04)) << b04;
+  EXPECT_EQ(open_scene(b04.string(), "auto").product, l2a.product);
 }
 
 TEST(Sensor, Sentinel1DecibelsAndRatioFromVvAndVh) {
