@@ -1,14 +1,18 @@
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "sbench/core/csv.hpp"
 #include "sbench/core/error.hpp"
 #include "sbench/eval/evaluate.hpp"
+#include "sbench/eval/masks.hpp"
 
 namespace sbench::eval {
 
@@ -125,6 +129,65 @@ Submission read_h5(const TaskCard& task, const fs::path& path) {
   return s;
 }
 
+// A folder of <id>.png / <id>.tif masks, one per example, each of the target's H x W. Every file
+// that cannot be used is reported (the first five of each kind), then nothing is scored.
+Submission read_folder(const TaskCard& task, const fs::path& dir) {
+  const auto& shape = task.targets.front().shape;
+  const int h = static_cast<int>(shape.at(0)), w = static_cast<int>(shape.at(1));
+  std::vector<fs::path> masks, others;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    const std::string ext = lower(e.path().extension().string());
+    if (name.empty() || name.front() == '.' || lower(name).find(".aux.xml") != std::string::npos) continue;
+    if (e.is_regular_file(ec) && (ext == ".png" || ext == ".tif" || ext == ".tiff")) {
+      masks.push_back(e.path());
+    } else {
+      others.push_back(e.path());
+    }
+  }
+  if (ec) fail<IoError>("{}: cannot list the folder ({})", dir.string(), ec.message());
+  std::sort(masks.begin(), masks.end());
+  std::map<std::string, std::pair<std::size_t, std::vector<std::string>>> problems;
+  auto problem = [&](const std::string& what, const std::string& text) {
+    auto& p = problems[what];
+    if (p.second.size() < 5) p.second.push_back(text);
+    ++p.first;
+  };
+  for (const auto& o : others) problem("files that are not .png/.tif masks", o.filename().string());
+  Submission s;
+  s.path = dir;
+  s.dense_shape = {h, w};
+  s.dense.reserve(masks.size() * static_cast<std::size_t>(h) * static_cast<std::size_t>(w));
+  for (const auto& m : masks) {
+    MaskImage img;
+    try {
+      img = read_mask(m);
+    } catch (const InputError& e) {
+      problem("masks that cannot be read", e.what());
+      continue;
+    }
+    if (img.height != h || img.width != w) {
+      problem(fmt::format("masks that are not {} x {} pixels (height x width)", h, w),
+              fmt::format("{} is {} x {}", m.filename().string(), img.height, img.width));
+      continue;
+    }
+    s.ids.push_back(m.stem().string());
+    s.dense.insert(s.dense.end(), img.values.begin(), img.values.end());
+  }
+  if (masks.empty() && problems.empty()) {
+    fail<InputError>("{}: no masks in the folder (expected <id>.png or <id>.tif, {} x {} pixels, for {})", dir.string(),
+                     h, w, task.id);
+  }
+  if (!problems.empty()) {
+    std::string msg = fmt::format("{}: invalid mask folder for {}:", dir.string(), task.id);
+    for (const auto& [what, p] : problems)
+      msg += fmt::format("\n  {} {} (e.g. {})", p.first, what, fmt::join(p.second, "; "));
+    throw InputError(msg);
+  }
+  return s;
+}
+
 }  // namespace
 
 Submission read_submission(const TaskCard& task, const fs::path& path) {
@@ -132,11 +195,18 @@ Submission read_submission(const TaskCard& task, const fs::path& path) {
   const bool dense = task.targets.front().kind == TargetKind::segmentation;
   const std::string ext = lower(path.extension().string());
   if (dense) {
+    if (fs::is_directory(path)) return read_folder(task, path);
     if (ext != ".h5" && ext != ".hdf5") {
-      fail<InputError>("{}: task {} is scored per pixel: submit an HDF5 file with /id and /pred (N, {}, {})",
-                       path.string(), task.id, task.targets.front().shape.at(0), task.targets.front().shape.at(1));
+      fail<InputError>(
+          "{}: task {} is scored per pixel: submit an HDF5 file with /id and /pred (N, {}, {}) or a folder of "
+          "<id>.png / <id>.tif masks",
+          path.string(), task.id, task.targets.front().shape.at(0), task.targets.front().shape.at(1));
     }
     return read_h5(task, path);
+  }
+  if (fs::is_directory(path)) {
+    fail<InputError>("{}: a folder; task {} takes a CSV file with id and {}", path.string(), task.id,
+                     task.targets.front().name);
   }
   return read_csv(task, path);
 }

@@ -151,13 +151,88 @@ TEST_F(DhsEval, EveryKindOfInvalidSubmissionExitsOneWithoutOutput) {
   EXPECT_NE(r.err.find("missing column 'asset_index'"), std::string::npos) << r.err;
 }
 
-TEST(DenseEval, CropTypePixelsWithTheUnlabelledClassIgnoredOrKept) {
-  test::TempDir dir;
+void make_crop_type_store(const test::TempDir& dir) {
   test::run_python("crop_type_release.py", {"make", dir.path().string()});
   store::ImportOptions opt;
   opt.from = dir.path();
   opt.out = dir / "ct.h5";
   store::import_release(reg().get("2B1"), reg(), opt);
+}
+
+TEST(DenseEval, MaskFolderScoresAsTheHdf5FormAndBadFoldersAreRefused) {
+  test::TempDir dir;
+  make_crop_type_store(dir);
+  store::StoreReader s(dir / "ct.h5");
+  // The in-memory form of the same predictions: the truth with the unlabelled class 0 set to 1.
+  Submission ref;
+  ref.path = dir / "pred.h5";
+  ref.dense_shape = {64, 64};
+  std::vector<std::uint8_t> t(64 * 64);
+  for (auto i : s.indices("test")) {
+    ref.ids.push_back(s.ids()[i]);
+    s.read("truth", i, 1, t.data());
+    for (auto v : t) ref.dense.push_back(v == 0 ? 1.0f : static_cast<float>(v));
+  }
+  EvalOptions keep;
+  keep.keep_unlabelled = true;
+  ASSERT_GE(ref.ids.size(), 2u);
+  const auto want = evaluate(reg().get("2B1"), s, ref, keep);
+  EXPECT_LT(want.metrics.at("accuracy"), 1.0);
+  for (const char* format : {"png", "tif"}) {
+    SCOPED_TRACE(format);
+    const auto folder = dir / (std::string("masks_") + format);
+    test::run_python("masks_from_store.py", {(dir / "ct.h5").string(), "truth", "test", folder.string(), format});
+    const Submission sub = read_submission(reg().get("2B1"), folder);
+    EXPECT_EQ(sub.ids.size(), ref.ids.size());
+    const auto got = evaluate(reg().get("2B1"), s, sub, keep);
+    EXPECT_EQ(got.metrics, want.metrics);
+    EXPECT_EQ(got.n, want.n);
+    // Through the CLI too.
+    test::TempDir out;
+    const auto cli = test::run_sbench({"eval", "2B1", "--pred", folder.string(), "--truth", (dir / "ct.h5").string(),
+                                       "--out", (out / "m.json").string(), "--keep-unlabelled"});
+    ASSERT_EQ(cli.exit_code, 0) << cli.err;
+    EXPECT_DOUBLE_EQ(nlohmann::json::parse(test::read_file(out / "m.json"))["metrics"]["accuracy"].get<double>(),
+                     want.metrics.at("accuracy"));
+  }
+  // A bad folder: a stray file, a truncated mask, a mask of the wrong size; every problem listed.
+  const auto bad = dir / "masks_png";
+  test::write_file(bad / "notes.txt", "x");
+  const auto first = bad / (ref.ids[0] + ".png");
+  const std::string bytes = test::read_file(first);
+  test::write_file(first, bytes.substr(0, bytes.size() / 3));
+  test::run_process({test::python(), "-c",
+                     "import sys; from PIL import Image; Image.new('L', (32, 64)).save(sys.argv[1])",
+                     (bad / (ref.ids[1] + ".png")).string()});
+  test::TempDir out;
+  const auto r = test::run_sbench({"eval", "2B1", "--pred", bad.string(), "--truth", (dir / "ct.h5").string(), "--out",
+                                   (out / "m.json").string(), "--report", (out / "r.html").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("1 files that are not .png/.tif masks (e.g. notes.txt)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1 masks that cannot be read"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(first.string() + ": truncated PNG"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1 masks that are not 64 x 64 pixels (height x width) (e.g. " + ref.ids[1] + ".png is 64 x 32)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out / "m.json"));
+  EXPECT_FALSE(std::filesystem::exists(out / "r.html"));
+  // A mask named after an id the store does not have: the usual id checks.
+  const auto good = dir / "masks_tif";
+  std::filesystem::rename(good / (ref.ids[0] + ".tif"), good / "XX-unknown.tif");
+  try {
+    evaluate(reg().get("2B1"), s, read_submission(reg().get("2B1"), good), keep);
+    ADD_FAILURE() << "an unknown id was scored";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("ids that are not in the store (e.g. XX-unknown)"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("without a prediction (e.g. " + ref.ids[0] + ")"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(DenseEval, CropTypePixelsWithTheUnlabelledClassIgnoredOrKept) {
+  test::TempDir dir;
+  make_crop_type_store(dir);
   store::StoreReader s(dir / "ct.h5");
   // A submission built from the truth: perfect on labelled pixels, wrong on every unlabelled one.
   const auto test_ids = s.indices("test");
