@@ -35,6 +35,7 @@ void add_import_command(CLI::App& app, Context& ctx);
 void add_inspect_command(CLI::App& app, Context& ctx);
 void add_store_command(CLI::App& app, Context& ctx);
 void add_eval_command(CLI::App& app, Context& ctx);
+void add_train_command(CLI::App& app, Context& ctx);
 void add_tile_command(CLI::App& app, Context& ctx);
 void add_catalog_command(CLI::App& app, Context& ctx);
 

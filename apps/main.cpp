@@ -47,6 +47,7 @@ int run(int argc, char** argv) {
   add_inspect_command(app, ctx);
   add_store_command(app, ctx);
   add_eval_command(app, ctx);
+  add_train_command(app, ctx);
 #ifdef SBENCH_WITH_GDAL
   add_tile_command(app, ctx);
   add_catalog_command(app, ctx);
