@@ -1,0 +1,111 @@
+#include "sbench/prepare/histograms.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+namespace sbench::prepare {
+
+const std::array<BinRange, 9>& crop_yield_bin_ranges() {
+  static const std::array<BinRange, 9> r = {BinRange{1, 2200},   BinRange{900, 4999},    BinRange{1, 1250},
+                                            BinRange{150, 1875}, BinRange{750, 4999},    BinRange{300, 4999},
+                                            BinRange{1, 4999},   BinRange{13000, 16500}, BinRange{13000, 15500}};
+  return r;
+}
+
+std::vector<double> histogram_edges(const BinRange& r, int bins) {
+  // numpy.linspace: lo + k * step, the last one exactly hi.
+  std::vector<double> e(static_cast<std::size_t>(bins) + 1);
+  const double step = (r.hi - r.lo) / bins;
+  for (int k = 0; k <= bins; ++k) e[static_cast<std::size_t>(k)] = r.lo + k * step;
+  e.back() = r.hi;
+  return e;
+}
+
+int histogram_bin(double v, const BinRange& r, int bins, const std::vector<double>& edges) {
+  if (!(v >= r.lo && v <= r.hi)) return -1;
+  // numpy's _search_sorted-free path for uniform bins: the index from the scaled value, then
+  // corrected against the actual edges.
+  const double norm = bins / (r.hi - r.lo);
+  int k = static_cast<int>((v - r.lo) * norm);
+  if (k == bins) k = bins - 1;
+  if (v < edges[static_cast<std::size_t>(k)]) --k;
+  if (k != bins - 1 && v >= edges[static_cast<std::size_t>(k) + 1]) ++k;
+  return k;
+}
+
+HistogramSpec::HistogramSpec(std::vector<BinRange> r, int b) : ranges(std::move(r)), bins(b) {
+  bin_of.resize(ranges.size());
+  for (std::size_t k = 0; k < ranges.size(); ++k) {
+    const auto edges = histogram_edges(ranges[k], bins);
+    bin_of[k].resize(65536);
+    for (std::size_t v = 0; v < 65536; ++v) {
+      bin_of[k][v] = static_cast<std::int16_t>(histogram_bin(static_cast<double>(v), ranges[k], bins, edges));
+    }
+  }
+}
+
+void region_histograms(const std::uint16_t* values, std::size_t steps, std::size_t bands, std::size_t pixels,
+                       const std::uint8_t* crop, const HistogramSpec& spec, double* out) {
+  const std::size_t nb = static_cast<std::size_t>(spec.bins);
+  std::fill(out, out + nb * steps * bands, 0.0);
+  // Out-of-range values go to an extra bin (index `bins`) that is not reported: no branch per pixel.
+  // Four count arrays side by side so that runs of equal bins do not wait on each other.
+  std::vector<std::uint32_t> counts(4 * (nb + 1));
+  std::vector<std::uint16_t> zeroed(crop ? pixels : 0);
+  for (std::size_t t = 0; t < steps; ++t) {
+    for (std::size_t b = 0; b < bands; ++b) {
+      std::fill(counts.begin(), counts.end(), 0u);
+      const std::uint16_t* px = values + (t * bands + b) * pixels;
+      if (crop) {
+        // A non-crop pixel is zeroed as the release does; zero then falls in a bin only for a band
+        // whose range starts at 0 (none of the release's).
+        for (std::size_t p = 0; p < pixels; ++p) zeroed[p] = crop[p] ? px[p] : 0;
+        px = zeroed.data();
+      }
+      const std::int16_t* l = spec.bin_of[b].data();
+      const std::size_t stride = nb + 1;
+      std::size_t p = 0;
+      for (; p + 4 <= pixels; p += 4) {
+        for (std::size_t j = 0; j < 4; ++j) {
+          const int k = l[px[p + j]];
+          ++counts[j * stride + static_cast<std::size_t>(k < 0 ? static_cast<int>(nb) : k)];
+        }
+      }
+      for (; p < pixels; ++p) {
+        const int k = l[px[p]];
+        ++counts[static_cast<std::size_t>(k < 0 ? static_cast<int>(nb) : k)];
+      }
+      std::uint32_t total = 0;
+      for (std::size_t k = 0; k < nb; ++k) {
+        counts[k] += counts[stride + k] + counts[2 * stride + k] + counts[3 * stride + k];
+        total += counts[k];
+      }
+      for (std::size_t k = 0; k < nb; ++k) {
+        out[(k * steps + t) * bands + b] = total ? static_cast<double>(counts[k]) / total : 0.0;
+      }
+    }
+  }
+}
+
+void region_ndvi(const std::uint16_t* values, std::size_t steps, std::size_t bands, std::size_t pixels,
+                 const std::uint8_t* crop, std::size_t red, std::size_t nir, double* out) {
+  for (std::size_t t = 0; t < steps; ++t) {
+    const std::uint16_t* r = values + (t * bands + red) * pixels;
+    const std::uint16_t* n = values + (t * bands + nir) * pixels;
+    double sum = 0;
+    std::size_t count = 0;
+    for (std::size_t p = 0; p < pixels; ++p) {
+      if (crop && !crop[p]) continue;
+      const double a = r[p], b = n[p];
+      if (a > 0 || b > 0) {
+        sum += (b - a) / (b + a);
+        ++count;
+      }
+    }
+    out[t] = count ? sum / static_cast<double>(count) : std::numeric_limits<double>::quiet_NaN();
+  }
+}
+
+}  // namespace sbench::prepare
