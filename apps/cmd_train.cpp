@@ -65,7 +65,9 @@ int run_train(Context& ctx, const TrainArgs& a) {
   if (model != "knn_nightlights") {
     fail<UsageError>("--set model={}: not available in this build (available: knn_nightlights)", model);
   }
-  if (k_min < 1 || k_max < k_min) fail<UsageError>("k_min {} and k_max {}: need 1 <= k_min <= k_max", k_min, k_max);
+  if (k_min < 1 || k_max < k_min || k_max > 1000) {
+    fail<UsageError>("k_min {} and k_max {}: need 1 <= k_min <= k_max <= 1000", k_min, k_max);
+  }
   store::StoreReader s(a.store);
   const auto m = baseline::fit_knn_nightlights(task, s, target, k_min, k_max);
   fs::create_directories(a.out);

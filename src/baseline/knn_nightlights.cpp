@@ -93,15 +93,23 @@ double knn_predict(const KnnSet& set, int k, double x) {
   // Grow a window [lo, hi) around x's position in the sorted features.
   std::size_t hi = static_cast<std::size_t>(std::lower_bound(set.x.begin(), set.x.end(), x) - set.x.begin());
   std::size_t lo = hi;
-  double sum = 0;
   for (std::size_t taken = 0; taken < want; ++taken) {
     const bool left = lo > 0, right = hi < n;
     if (left && (!right || x - set.x[lo - 1] <= set.x[hi] - x)) {
-      sum += set.y[--lo];
+      --lo;
     } else {
-      sum += set.y[hi++];
+      ++hi;
     }
   }
+  // The window grew leftwards into a run of equal features from its end: of that run, take the
+  // first ones in training order instead (the set is stably sorted, so the run keeps that order).
+  std::size_t run = lo;
+  while (run > 0 && set.x[run - 1] == set.x[lo]) --run;
+  std::size_t in_run = 0;
+  while (lo + in_run < hi && set.x[lo + in_run] == set.x[lo]) ++in_run;
+  double sum = 0;
+  for (std::size_t i = run; i < run + in_run; ++i) sum += set.y[i];
+  for (std::size_t i = lo + in_run; i < hi; ++i) sum += set.y[i];
   return sum / static_cast<double>(want);
 }
 

@@ -294,6 +294,8 @@ EvalResult evaluate(const TaskCard& task, const store::StoreReader& store, const
         c.add(static_cast<std::size_t>(sc.truth[k]), static_cast<std::size_t>(sc.pred[k]));
       }
     }
+    // As the metrics see it: without the ignored class's pixels (crop type's unlabelled 0).
+    if (sc.classes.ignore) c.ignore_truth(static_cast<std::size_t>(*sc.classes.ignore));
     for (std::size_t t = 0; t < c.k; ++t) {
       rd.confusion.emplace_back();
       for (std::size_t q = 0; q < c.k; ++q) rd.confusion.back().push_back(c.at(t, q));

@@ -18,6 +18,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// 16384 x 16384: far above any task's mask, and small enough that a lying header cannot make the
+// decoder allocate gigabytes.
+constexpr std::uint64_t kMaxPixels = std::uint64_t{1} << 28;
+
 std::vector<std::uint8_t> slurp(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail<IoError>("{}: cannot open the mask", path.string());
@@ -51,7 +55,7 @@ int paeth(int a, int b, int c) {
 
 }  // namespace
 
-MaskImage read_png_mask(const fs::path& path) {
+MaskImage read_png_mask(const fs::path& path, bool header_only) {
   const std::string where = path.string();
   const auto f = slurp(path);
   static const std::uint8_t sig[8] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a};
@@ -95,8 +99,20 @@ MaskImage read_png_mask(const fs::path& path) {
                        : color == 6 ? "RGBA"
                                     : "of an unknown colour type");
   }
-  if (width <= 0 || height <= 0 || width > 100000 || height > 100000) {
-    fail<InputError>("{}: PNG of {} x {} pixels", where, width, height);
+  if (width <= 0 || height <= 0 ||
+      static_cast<std::uint64_t>(width) * static_cast<std::uint64_t>(height) > kMaxPixels) {
+    fail<InputError>("{}: PNG of {} x {} pixels (a mask has at most {} pixels)", where, width, height, kMaxPixels);
+  }
+  // The bit depths the PNG standard allows for each colour type.
+  const bool depth_ok = (color == 0 && (depth == 1 || depth == 2 || depth == 4 || depth == 8 || depth == 16)) ||
+                        (color == 3 && (depth == 1 || depth == 2 || depth == 4 || depth == 8)) ||
+                        (color == 4 && (depth == 8 || depth == 16));
+  if (!depth_ok) fail<InputError>("{}: corrupt PNG (bit depth {} for colour type {})", where, depth, color);
+  if (header_only) {
+    MaskImage m;
+    m.width = width;
+    m.height = height;
+    return m;
   }
   const std::size_t bits = static_cast<std::size_t>(depth) * static_cast<std::size_t>(channels);
   const std::size_t stride = (static_cast<std::size_t>(width) * bits + 7) / 8;
@@ -165,8 +181,10 @@ struct TiffReader {
   std::vector<std::uint64_t> values(std::size_t entry) const {
     const auto type = get(entry + 2, 2);
     const auto count = get(entry + 4, 4);
-    const int size = type == 3 ? 2 : type == 4 ? 4 : type == 16 ? 8 : 0;
-    if (size == 0 || count > f.size()) fail<InputError>("{}: TIFF tag {} of type {}", where, get(entry, 2), type);
+    const int size = type == 3 ? 2 : type == 4 ? 4 : 0;  // SHORT, LONG (LONG8 is BigTIFF's)
+    if (size == 0 || count == 0 || count > f.size()) {
+      fail<InputError>("{}: corrupt TIFF (tag {} of type {} with {} values)", where, get(entry, 2), type, count);
+    }
     const std::size_t at = count * static_cast<std::uint64_t>(size) <= 4 ? entry + 8 : get(entry + 8, 4);
     std::vector<std::uint64_t> v(count);
     for (std::size_t k = 0; k < count; ++k) v[k] = get(at + k * static_cast<std::size_t>(size), size);
@@ -200,12 +218,12 @@ bool lzw_decode(const std::uint8_t* in, std::size_t n, std::vector<std::uint8_t>
     std::vector<std::uint8_t> entry;
     if (code < static_cast<int>(table.size())) {
       entry = table[static_cast<std::size_t>(code)];
-      if (prev >= 0) {
+      if (prev >= 0 && table.size() < 4096) {
         auto add = table[static_cast<std::size_t>(prev)];
         add.push_back(entry.front());
         table.push_back(std::move(add));
       }
-    } else if (code == static_cast<int>(table.size()) && prev >= 0) {
+    } else if (code == static_cast<int>(table.size()) && prev >= 0 && table.size() < 4096) {
       entry = table[static_cast<std::size_t>(prev)];
       entry.push_back(entry.front());
       table.push_back(entry);
@@ -242,7 +260,7 @@ bool packbits_decode(const std::uint8_t* in, std::size_t n, std::vector<std::uin
 
 }  // namespace
 
-MaskImage read_tiff_mask(const fs::path& path) {
+MaskImage read_tiff_mask(const fs::path& path, bool header_only) {
   const std::string where = path.string();
   const auto f = slurp(path);
   if (f.size() < 8) fail<InputError>("{}: not a TIFF file", where);
@@ -273,7 +291,8 @@ MaskImage read_tiff_mask(const fs::path& path) {
   const auto width = one(256, 0), height = one(257, 0), bits = one(258, 1), compression = one(259, 1);
   const auto spp = one(277, 1), predictor = one(317, 1), format = one(339, 1);
   if (spp != 1) fail<InputError>("{}: a mask has one band; this TIFF has {}", where, spp);
-  if (width == 0 || height == 0 || width > 100000 || height > 100000 || !tags.count(273) || !tags.count(279)) {
+  if (width == 0 || height == 0 || width > kMaxPixels || height > kMaxPixels || width * height > kMaxPixels ||
+      !tags.count(273) || !tags.count(279)) {
     fail<InputError>("{}: TIFF without a readable image ({} x {} pixels)", where, width, height);
   }
   if (!(bits == 8 || bits == 16 || bits == 32 || bits == 64) || (format == 3 && bits < 32) || format > 3) {
@@ -283,6 +302,12 @@ MaskImage read_tiff_mask(const fs::path& path) {
   if (predictor != 1 && !(predictor == 2 && format != 3)) {
     fail<InputError>("{}: TIFF predictor {} is not read (use none or horizontal differencing on integers)", where,
                      predictor);
+  }
+  if (header_only) {
+    MaskImage m;
+    m.width = static_cast<int>(width);
+    m.height = static_cast<int>(height);
+    return m;
   }
   const std::size_t bytes = bits / 8;
   const std::size_t rps = one(278, height);
@@ -294,7 +319,9 @@ MaskImage read_tiff_mask(const fs::path& path) {
   for (std::size_t s = 0; s < offsets.size() && img.size() < width * height * bytes; ++s) {
     const std::size_t rows = std::min<std::size_t>(rps, height - s * rps);
     const std::size_t want = rows * width * bytes;
-    if (offsets[s] + counts[s] > f.size()) fail<InputError>("{}: truncated TIFF (strip {} is cut)", where, s);
+    if (offsets[s] > f.size() || counts[s] > f.size() - offsets[s]) {
+      fail<InputError>("{}: truncated TIFF (strip {} is cut)", where, s);
+    }
     const std::uint8_t* in = f.data() + offsets[s];
     std::vector<std::uint8_t> strip;
     bool ok = true;
@@ -363,11 +390,11 @@ MaskImage read_tiff_mask(const fs::path& path) {
   return m;
 }
 
-MaskImage read_mask(const fs::path& path) {
+MaskImage read_mask(const fs::path& path, bool header_only) {
   std::string ext = path.extension().string();
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (ext == ".png") return read_png_mask(path);
-  if (ext == ".tif" || ext == ".tiff") return read_tiff_mask(path);
+  if (ext == ".png") return read_png_mask(path, header_only);
+  if (ext == ".tif" || ext == ".tiff") return read_tiff_mask(path, header_only);
   fail<InputError>("{}: masks are .png, .tif or .tiff files", path.string());
 }
 

@@ -36,20 +36,34 @@ std::string html_escape(const std::string& in) {
   return out;
 }
 
-// JSON inside a <script> element: "</" would end the element; "<\\/" means the same in a JSON string.
-std::string script_safe(std::string s) {
-  for (std::size_t at = s.find("</"); at != std::string::npos; at = s.find("</", at + 3)) s.replace(at, 2, "<\\/");
-  return s;
+// JSON inside a <script> element: every "<" written as \u003c (the same character in a JSON
+// string), so neither "</script" nor "<!--" can appear.
+std::string script_safe(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '<') {
+      out += "\\u003c";
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 // JavaScript inside a <script> element: only "</script" ends it (any case). The libraries have it in
 // no string; should a version have one, "<\\/script" reads the same in a string or a regular expression.
 std::string js_safe(std::string s) {
-  for (std::size_t at = 0; (at = s.find("</", at)) != std::string::npos; at += 3) {
+  for (std::size_t at = 0; (at = s.find("</", at)) != std::string::npos;) {
     std::string tag = s.substr(at + 2, 6);
     std::transform(tag.begin(), tag.end(), tag.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (tag == "script") s.replace(at, 2, "<\\/");
+    if (tag == "script") {
+      s.replace(at, 2, "<\\/");
+      at += 3;
+    } else {
+      at += 2;
+    }
   }
   return s;
 }
@@ -243,6 +257,9 @@ std::vector<std::pair<double, double>> curve(const std::vector<double>& score, c
   std::vector<std::size_t> order(score.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return score[a] > score[b]; });
+  for (double v : score) {
+    if (std::isnan(v)) fail<InputError>("ROC / precision-recall curve: a score is NaN");
+  }
   double pos = 0, neg = 0;
   for (double t : truth) (t > 0.5 ? pos : neg) += 1;
   std::vector<std::pair<double, double>> out;
@@ -364,7 +381,7 @@ std::string render_report(const TaskCard& task, const EvalResult& result, const 
   h << "<h2>Leaderboard row</h2>\n<pre>" << html_escape(m.value("leaderboard_row", "")) << "</pre>\n";
   h << "<script>\nconst sbenchCharts = {";
   for (std::size_t k = 0; k < charts.size(); ++k) {
-    h << (k ? ",\n" : "\n") << json(charts[k].first).dump() << ": " << script_safe(charts[k].second);
+    h << (k ? ",\n" : "\n") << script_safe(json(charts[k].first).dump()) << ": " << script_safe(charts[k].second);
   }
   h << "\n};\nPromise.all(Object.entries(sbenchCharts).map(function (e) {\n"
        "  if (e[0] === 'map' && window.sbenchWorld) e[1].layer[0].data.values = window.sbenchWorld;\n"

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <new>
 
 #include "sbench/core/csv.hpp"
 #include "sbench/core/error.hpp"
@@ -140,7 +141,8 @@ Submission read_folder(const TaskCard& task, const fs::path& dir) {
     const std::string name = e.path().filename().string();
     const std::string ext = lower(e.path().extension().string());
     if (name.empty() || name.front() == '.' || lower(name).find(".aux.xml") != std::string::npos) continue;
-    if (e.is_regular_file(ec) && (ext == ".png" || ext == ".tif" || ext == ".tiff")) {
+    std::error_code file_ec;
+    if (e.is_regular_file(file_ec) && (ext == ".png" || ext == ".tif" || ext == ".tiff")) {
       masks.push_back(e.path());
     } else {
       others.push_back(e.path());
@@ -162,8 +164,13 @@ Submission read_folder(const TaskCard& task, const fs::path& dir) {
   for (const auto& m : masks) {
     MaskImage img;
     try {
-      img = read_mask(m);
-    } catch (const InputError& e) {
+      // The size from the header first: a mask of the wrong size is not decoded at all.
+      img = read_mask(m, true);
+      if (img.height == h && img.width == w) img = read_mask(m);
+    } catch (const std::bad_alloc&) {
+      problem("masks that cannot be read", m.string() + ": too large to decode");
+      continue;
+    } catch (const std::exception& e) {  // InputError, and IoError for a file that cannot be opened
       problem("masks that cannot be read", e.what());
       continue;
     }

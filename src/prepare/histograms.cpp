@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 #include <utility>
 
 namespace sbench::prepare {
@@ -24,6 +25,7 @@ std::vector<double> histogram_edges(const BinRange& r, int bins) {
 }
 
 int histogram_bin(double v, const BinRange& r, int bins, const std::vector<double>& edges) {
+  if (!(r.hi > r.lo) || bins < 1) return -1;  // an empty range has no bins
   if (!(v >= r.lo && v <= r.hi)) return -1;
   // numpy's _search_sorted-free path for uniform bins: the index from the scaled value, then
   // corrected against the actual edges.
@@ -48,6 +50,9 @@ HistogramSpec::HistogramSpec(std::vector<BinRange> r, int b) : ranges(std::move(
 
 void region_histograms(const std::uint16_t* values, std::size_t steps, std::size_t bands, std::size_t pixels,
                        const std::uint8_t* crop, const HistogramSpec& spec, double* out) {
+  if (bands > spec.bin_of.size()) {
+    throw std::invalid_argument("region_histograms: more bands than the histogram spec has ranges");
+  }
   const std::size_t nb = static_cast<std::size_t>(spec.bins);
   std::fill(out, out + nb * steps * bands, 0.0);
   // Out-of-range values go to an extra bin (index `bins`) that is not reported: no branch per pixel.

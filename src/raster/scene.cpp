@@ -315,6 +315,17 @@ double mtl_number(const std::map<std::string, std::string>& mtl, const std::stri
 double sentinel2_add_offset(const fs::path& file) {
   static const std::regex baseline(R"(_N(\d{2})(\d{2})_)");
   static const std::regex offset(R"(<(?:BOA|RADIO)_ADD_OFFSET[^>]*>\s*(-?\d+)\s*<)");
+  if (is_s2_mtd(file.filename().string())) {  // a product read through the driver: its own MTD
+    std::ifstream in(file);
+    const std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::smatch m;
+    if (std::regex_search(xml, m, offset)) return std::stod(m[1].str());
+    const std::string folder = file.parent_path().filename().string();
+    if (std::regex_search(folder, m, baseline)) {
+      return std::stoi(m[1].str()) >= 4 ? -1000 : 0;
+    }
+    return 0;
+  }
   for (fs::path dir = file.parent_path(); !dir.empty() && dir != dir.parent_path(); dir = dir.parent_path()) {
     const std::string name = dir.filename().string();
     if (lower(name).size() > 5 && lower(name).compare(name.size() - 5, 5, ".safe") == 0) {
@@ -351,7 +362,7 @@ std::string xml_escape(const std::string& in) {
 // `source` itself when GDAL georeferences it; else, when the container file carries the bounding
 // coordinates of a geographic grid (North/South/East/WestBoundingCoord, as the VIIRS Black Marble
 // products), a VRT that places the array on that box in EPSG:4326 (pixel corners on the box edges).
-std::string with_bounding_box(const std::string& source, GDALDatasetH container) {
+std::string with_bounding_box(const std::string& source, GDALDatasetH container, int band_index) {
   Dataset ds = open_raster(source);
   if (!ds) return source;
   double gt[6];
@@ -374,7 +385,7 @@ std::string with_bounding_box(const std::string& source, GDALDatasetH container)
   }
   if (box.size() != 4) return source;
   const int w = GDALGetRasterXSize(ds.get()), h = GDALGetRasterYSize(ds.get());
-  GDALRasterBandH band = GDALGetRasterBand(ds.get(), 1);
+  GDALRasterBandH band = GDALGetRasterBand(ds.get(), band_index);
   if (!band) return source;
   const double west = box["West"], east = box["East"], north = box["North"], south = box["South"];
   if (!(east > west) || !(north > south) || west < -180.0001 || east > 180.0001 || south < -90.0001 ||
@@ -385,10 +396,11 @@ std::string with_bounding_box(const std::string& source, GDALDatasetH container)
       R"(<VRTDataset rasterXSize="{w}" rasterYSize="{h}"><SRS dataAxisToSRSAxisMapping="2,1">EPSG:4326</SRS>)"
       R"(<GeoTransform>{gx:.17g}, {px:.17g}, 0, {gy:.17g}, 0, {py:.17g}</GeoTransform>)"
       R"(<VRTRasterBand dataType="{t}" band="1"><SimpleSource><SourceFilename relativeToVRT="0">{src})"
-      R"(</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>)",
+      R"(</SourceFilename><SourceBand>{b}</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>)",
       fmt::arg("w", w), fmt::arg("h", h), fmt::arg("gx", west), fmt::arg("px", (east - west) / w),
       fmt::arg("gy", north), fmt::arg("py", -(north - south) / h),
-      fmt::arg("t", GDALGetDataTypeName(GDALGetRasterDataType(band))), fmt::arg("src", xml_escape(source)));
+      fmt::arg("t", GDALGetDataTypeName(GDALGetRasterDataType(band))), fmt::arg("src", xml_escape(source)),
+      fmt::arg("b", band_index));
 }
 
 struct Group {
@@ -522,7 +534,11 @@ Scene build_scene(const Group& g) {
     }
     // GDAL 3.6 does not georeference HDF-EOS5 grids (the VNP46 products): wrap such arrays in a VRT
     // placed by the file's bounding coordinates.
-    for (auto& sb : s.bands) sb.source = with_bounding_box(sb.source, ds.get());
+    for (auto& sb : s.bands) {
+      const std::string placed = with_bounding_box(sb.source, ds.get(), sb.index);
+      if (placed != sb.source) sb.index = 1;  // the VRT holds the one band
+      sb.source = placed;
+    }
   } else {
     const std::string file = g.files.front().string();
     Dataset ds = open_raster(file);
@@ -728,7 +744,8 @@ std::vector<Scene> scan_scenes(const std::vector<std::string>& paths, const std:
   const std::vector<fs::path> files = list_files(paths);
   std::map<fs::path, NameMatch> safe_products;
   for (const auto& f : files) {
-    if (is_s2_mtd(f.filename().string())) {
+    std::error_code ec;
+    if (is_s2_mtd(f.filename().string()) && fs::is_directory(f.parent_path() / "GRANULE", ec)) {
       if (auto m = match_s2_mtd(f, candidates)) safe_products.emplace(f, *m);
     }
   }
@@ -847,6 +864,13 @@ Scene open_scene(const std::string& path, const std::string& sensor) {
     matched = match_name(name, k).has_value();
   }
   matched = matched || is_s2_mtd(name);
+  if (!matched && is_hdf(name)) {  // a renamed HDF product, by the granule id in its metadata
+    std::vector<std::size_t> candidates;
+    for (std::size_t k = 0; k < profiles.size(); ++k) {
+      if (sensor == "auto" || profiles[k].id == sensor) candidates.push_back(k);
+    }
+    matched = match_metadata(fs::path(path), candidates).has_value();
+  }
   if (!matched) {
     fail<InputError>("{}: the file name does not match {} (see docs/sensors.md for the names each sensor uses)", path,
                      sensor == "auto" ? "any sensor profile" : "the " + sensor + " profile");

@@ -27,6 +27,14 @@ TEST(KnnNightlights, NearestNeighboursOfAOneDimensionalFeature) {
   EXPECT_DOUBLE_EQ(knn_predict(s, 2, 100), 4.5);  // beyond the right end
   EXPECT_DOUBLE_EQ(knn_predict(s, 9, 0), 3.0);    // k capped at the set: all five
   EXPECT_DOUBLE_EQ(knn_predict(s, 2, 0.5), 1.5);  // a tie: both at 0.5
+  // Dark tiles: equal features are taken in store order, from the left and from the right.
+  KnnSet dark;
+  dark.x = {0.0, 0.0, 0.0, 2.0};
+  dark.y = {1.0, 2.0, 3.0, 9.0};
+  EXPECT_DOUBLE_EQ(knn_predict(dark, 1, 0.5), 1.0);
+  EXPECT_DOUBLE_EQ(knn_predict(dark, 2, 0.5), 1.5);
+  EXPECT_DOUBLE_EQ(knn_predict(dark, 1, -1.0), 1.0);
+  EXPECT_DOUBLE_EQ(knn_predict(dark, 4, 0.5), 3.75);
 }
 
 TEST(KnnNightlights, EqualsTheScikitLearnNotebookAndScoresThroughEval) {

@@ -1,9 +1,12 @@
 // Masks of dense submissions, read without GDAL: every encoding Pillow and GDAL write (their own
 // .npy of the expected values beside each), and corrupt files named in clear errors.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <fstream>
 #include <sstream>
+#include <tuple>
+#include <vector>
 
 #include "sbench/core/error.hpp"
 #include "sbench/core/npy.hpp"
@@ -72,6 +75,36 @@ TEST(Masks, CorruptAndUnsupportedFilesAreErrorsNamingThem) {
                      "import sys; from PIL import Image; Image.new('RGB', (4, 4)).save(sys.argv[1])",
                      (dir / "rgb.png").string()});
   expect_error(dir / "rgb.png", "this PNG is RGB");
+
+  // Crafted headers: a bit depth PNG does not allow (CRC made valid), and TIFF strips pointing past
+  // the file, with a classic LONG and with BigTIFF's LONG8.
+  std::string odd = test::read_file(dir / "grey8.png");
+  odd[24] = 3;  // IHDR bit depth
+  const auto crc = crc32(0L, reinterpret_cast<const Bytef*>(odd.data() + 12), 17);
+  for (int k = 0; k < 4; ++k) odd[29 + static_cast<std::size_t>(k)] = static_cast<char>((crc >> (24 - 8 * k)) & 0xff);
+  test::write_file(dir / "depth3.png", odd);
+  expect_error(dir / "depth3.png", "bit depth 3 for colour type 0");
+  auto tiff = [](std::uint16_t offset_type, std::uint32_t offset) {
+    std::string t = std::string("II*\0", 4) + std::string("\x08\0\0\0", 4);
+    auto u16 = [&](std::uint16_t v) { t += static_cast<char>(v & 0xff), t += static_cast<char>(v >> 8); };
+    auto u32 = [&](std::uint32_t v) {
+      for (int k = 0; k < 4; ++k) t += static_cast<char>((v >> (8 * k)) & 0xff);
+    };
+    u16(6);
+    for (const auto& [tag, type, value] : std::vector<std::tuple<std::uint16_t, std::uint16_t, std::uint32_t>>{
+             {256, 3, 1}, {257, 3, 1}, {258, 3, 8}, {259, 3, 1}, {273, offset_type, offset}, {279, 4, 32}}) {
+      u16(tag);
+      u16(type);
+      u32(1);
+      u32(value);
+    }
+    u32(0);
+    return t;
+  };
+  test::write_file(dir / "far.tif", tiff(4, 0xfffffff0u));
+  expect_error(dir / "far.tif", "truncated TIFF (strip 0 is cut)");
+  test::write_file(dir / "long8.tif", tiff(16, 0xfffffff0u));
+  expect_error(dir / "long8.tif", "corrupt TIFF (tag 273 of type 16");
 }
 
 }  // namespace

@@ -296,6 +296,8 @@ TEST(Eos, RenamedFilesAreRecognisedByTheGranuleIdInTheirMetadata) {
   ASSERT_EQ(skipped.size(), 1u);
   EXPECT_NE(skipped[0].path.find("other.hdf"), std::string::npos);
   EXPECT_NE(skipped[0].reason.find("granule id"), std::string::npos) << skipped[0].reason;
+  // One file opened on its own (sbench tile --scene tile.hdf) is recognised the same way.
+  EXPECT_EQ(open_scene((dir / "scene_a.hdf").string(), "auto").sensor, "mod09a1");
 }
 
 TEST(Eos, ScanFindsTheBlackMarbleProductWithoutSkippingIt) {

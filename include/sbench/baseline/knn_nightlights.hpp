@@ -42,7 +42,7 @@ KnnNightlights fit_knn_nightlights(const TaskCard& task, const store::StoreReade
                                    int k_min = 1, int k_max = 20);
 
 // Mean label of the k training clusters nearest to x (|difference of features|; on equal distances
-// the smaller feature first, then training order).
+// the smaller feature first; among equal features, training order: the store's order).
 double knn_predict(const KnnSet& set, int k, double x);
 
 // JSON of the fitted model (the run's model.json) and back.

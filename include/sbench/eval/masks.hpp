@@ -14,9 +14,11 @@ struct MaskImage {
   std::vector<float> values;  // row-major
 };
 
-MaskImage read_png_mask(const std::filesystem::path& path);
-MaskImage read_tiff_mask(const std::filesystem::path& path);
+// With header_only, only the size is read (and checked): no pixel is decoded, nothing large is
+// allocated. A mask has at most 2^28 pixels.
+MaskImage read_png_mask(const std::filesystem::path& path, bool header_only = false);
+MaskImage read_tiff_mask(const std::filesystem::path& path, bool header_only = false);
 // By extension: .png, .tif or .tiff.
-MaskImage read_mask(const std::filesystem::path& path);
+MaskImage read_mask(const std::filesystem::path& path, bool header_only = false);
 
 }  // namespace sbench::eval
