@@ -1,5 +1,6 @@
 # Finds Debian's HDF-EOS2 (on the HDF4 "alt" build GDAL also uses) and HDF-EOS5 libraries and sets
-# SBENCH_HDFEOS_INCLUDES and SBENCH_HDFEOS_LIBS. Sets SBENCH_HAVE_HDFEOS when both are there.
+# SBENCH_HDFEOS_INCLUDES and SBENCH_HDFEOS_LIBS; required by the raster component (MODIS and Black
+# Marble writers for synth and the tests).
 find_path(SBENCH_HDFEOS2_INCLUDE HdfEosDef.h PATHS /usr/include/x86_64-linux-gnu/hdf /usr/include/hdf-eos
           PATH_SUFFIXES hdf)
 find_path(SBENCH_HDF4_INCLUDE mfhdf.h PATHS /usr/include/hdf)
@@ -10,10 +11,8 @@ find_library(SBENCH_GCTP_LIB gctp)
 find_library(SBENCH_MFHDF_LIB NAMES mfhdfalt mfhdf)
 find_library(SBENCH_DF_LIB NAMES dfalt df)
 find_library(SBENCH_HDF5_HL_LIB NAMES hdf5_serial_hl hdf5_hl)
-set(SBENCH_HAVE_HDFEOS OFF)
 if(SBENCH_HDFEOS2_INCLUDE AND SBENCH_HDF4_INCLUDE AND SBENCH_HDFEOS5_INCLUDE AND SBENCH_HDFEOS2_LIB
    AND SBENCH_HDFEOS5_LIB AND SBENCH_GCTP_LIB AND SBENCH_MFHDF_LIB AND SBENCH_DF_LIB AND SBENCH_HDF5_HL_LIB)
-  set(SBENCH_HAVE_HDFEOS ON)
   # Only the two writer sources see these headers: /usr/include/hdf-eos5 has a proj.h of its own
   # (GCTP's) that would shadow PROJ's.
   set(SBENCH_HDFEOS_INCLUDES ${SBENCH_HDFEOS2_INCLUDE} ${SBENCH_HDF4_INCLUDE} ${SBENCH_HDFEOS5_INCLUDE})
@@ -21,5 +20,6 @@ if(SBENCH_HDFEOS2_INCLUDE AND SBENCH_HDF4_INCLUDE AND SBENCH_HDFEOS5_INCLUDE AND
                          ${SBENCH_DF_LIB} ${SBENCH_HDF5_HL_LIB} HDF5::HDF5)
   message(STATUS "HDF-EOS2/5 writers: yes")
 else()
-  message(STATUS "HDF-EOS2/5 writers: no (install libhdfeos-dev libhe5-hdfeos-dev for MODIS and Black Marble synth)")
+  message(FATAL_ERROR "HDF-EOS2/5 libraries not found: install libhdfeos-dev libhe5-hdfeos-dev libhdf4-alt-dev "
+                      "(scripts/setup.sh does), or configure with -DSBENCH_WITH_GDAL=OFF")
 endif()

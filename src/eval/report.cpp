@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "sbench/core/error.hpp"
+#include "sbench/core/markup.hpp"
 #include "sbench/core/version.hpp"
 
 namespace sbench::eval {
@@ -21,20 +22,6 @@ namespace sbench::eval {
 namespace {
 
 using json = nlohmann::ordered_json;
-
-std::string html_escape(const std::string& in) {
-  std::string out;
-  for (char c : in) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 // JSON inside a <script> element: every "<" written as \u003c (the same character in a JSON
 // string), so neither "</script" nor "<!--" can appear.
@@ -319,7 +306,7 @@ std::string render_report(const TaskCard& task, const EvalResult& result, const 
   std::ostringstream h;
   const std::string split = m.value("split", "");
   h << "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-    << "<title>sbench report: " << html_escape(task.id) << "</title>\n"
+    << "<title>sbench report: " << escape_markup(task.id) << "</title>\n"
     << "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}"
        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:left}"
        "th{background:#f3f3f3}.chart{display:inline-block;margin:1em 1em 1em 0;vertical-align:top}"
@@ -327,9 +314,9 @@ std::string render_report(const TaskCard& task, const EvalResult& result, const 
     << "<script>window.sbenchErrors=[];window.addEventListener('error',function(e){"
        "window.sbenchErrors.push(String(e.message));});</script>\n"
     << "<script>" << js_safe(vega_js) << "</script>\n</head><body>\n";
-  h << "<h1>" << html_escape(task.name.empty() ? task.id : task.name) << "</h1>\n";
-  h << "<p class=\"muted\">task <code>" << html_escape(task.id) << "</code> (SDG " << html_escape(task.sdg) << "), "
-    << html_escape(split) << " split, n = " << result.n << "; sbench " << html_escape(version()) << "</p>\n";
+  h << "<h1>" << escape_markup(task.name.empty() ? task.id : task.name) << "</h1>\n";
+  h << "<p class=\"muted\">task <code>" << escape_markup(task.id) << "</code> (SDG " << escape_markup(task.sdg) << "), "
+    << escape_markup(split) << " split, n = " << result.n << "; sbench " << escape_markup(version()) << "</p>\n";
 
   h << "<h2>Metrics</h2>\n<table><tr><th>metric</th><th>value</th><th>95% interval</th></tr>\n";
   for (const auto& [id, v] : m["metrics"].items()) {
@@ -338,7 +325,7 @@ std::string render_report(const TaskCard& task, const EvalResult& result, const 
       const auto& iv = m["intervals"][id];
       interval = fmt::format("[{}, {}]", metric_cell(iv[0]), metric_cell(iv[1]));
     }
-    h << "<tr><td>" << html_escape(id) << (id == task.primary_metric ? " (primary)" : "") << "</td><td>"
+    h << "<tr><td>" << escape_markup(id) << (id == task.primary_metric ? " (primary)" : "") << "</td><td>"
       << metric_cell(v) << "</td><td>" << interval << "</td></tr>\n";
   }
   h << "</table>\n";
@@ -346,21 +333,22 @@ std::string render_report(const TaskCard& task, const EvalResult& result, const 
     h << "<h2>Published baselines</h2>\n<table><tr><th>model</th><th>metric</th><th>value</th><th>variant</th>"
          "<th>reference</th></tr>\n";
     for (const auto& b : m["baselines"]) {
-      h << "<tr><td>" << html_escape(b.value("model", "")) << "</td><td>" << html_escape(b.value("metric", ""))
-        << "</td><td>" << html_escape(b.value("published", "")) << "</td><td>" << html_escape(b.value("variant", ""))
-        << "</td><td>" << html_escape(b.value("reference", "")) << "</td></tr>\n";
+      h << "<tr><td>" << escape_markup(b.value("model", "")) << "</td><td>" << escape_markup(b.value("metric", ""))
+        << "</td><td>" << escape_markup(b.value("published", "")) << "</td><td>"
+        << escape_markup(b.value("variant", "")) << "</td><td>" << escape_markup(b.value("reference", ""))
+        << "</td></tr>\n";
     }
     h << "</table>\n";
   }
   if (m.contains("groups")) {
     for (const auto& [g, gj] : m["groups"].items()) {
-      h << "<h2>Per " << html_escape(g) << "</h2>\n<table><tr><th>" << html_escape(g) << "</th><th>n</th>";
+      h << "<h2>Per " << escape_markup(g) << "</h2>\n<table><tr><th>" << escape_markup(g) << "</th><th>n</th>";
       for (const auto& id : task.metrics) {
-        if (m["metrics"].contains(id)) h << "<th>" << html_escape(id) << "</th>";
+        if (m["metrics"].contains(id)) h << "<th>" << escape_markup(id) << "</th>";
       }
       h << "</tr>\n";
       for (const auto& [key, v] : gj["values"].items()) {
-        h << "<tr><td>" << html_escape(key) << "</td><td>" << v.value("n", 0) << "</td>";
+        h << "<tr><td>" << escape_markup(key) << "</td><td>" << v.value("n", 0) << "</td>";
         for (const auto& id : task.metrics) {
           if (m["metrics"].contains(id)) h << "<td>" << metric_cell(v["metrics"].value(id, json())) << "</td>";
         }
@@ -369,16 +357,16 @@ std::string render_report(const TaskCard& task, const EvalResult& result, const 
       h << "</table>\n";
       if (gj.contains("worst") && gj["worst"].contains(task.primary_metric)) {
         const auto& w = gj["worst"][task.primary_metric];
-        h << "<p>Worst " << html_escape(g) << " by " << html_escape(task.primary_metric) << ": <b>"
-          << html_escape(w.value("group", "")) << "</b> (" << metric_cell(w["value"]) << ")</p>\n";
+        h << "<p>Worst " << escape_markup(g) << " by " << escape_markup(task.primary_metric) << ": <b>"
+          << escape_markup(w.value("group", "")) << "</b> (" << metric_cell(w["value"]) << ")</p>\n";
       }
     }
   }
 
   const auto charts = report_charts(task, result);
   h << "<h2>Charts</h2>\n";
-  for (const auto& [id, spec] : charts) h << "<div class=\"chart\" id=\"chart-" << html_escape(id) << "\"></div>\n";
-  h << "<h2>Leaderboard row</h2>\n<pre>" << html_escape(m.value("leaderboard_row", "")) << "</pre>\n";
+  for (const auto& [id, spec] : charts) h << "<div class=\"chart\" id=\"chart-" << escape_markup(id) << "\"></div>\n";
+  h << "<h2>Leaderboard row</h2>\n<pre>" << escape_markup(m.value("leaderboard_row", "")) << "</pre>\n";
   h << "<script>\nconst sbenchCharts = {";
   for (std::size_t k = 0; k < charts.size(); ++k) {
     h << (k ? ",\n" : "\n") << script_safe(json(charts[k].first).dump()) << ": " << script_safe(charts[k].second);

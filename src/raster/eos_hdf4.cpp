@@ -5,15 +5,14 @@
 
 #include <fmt/format.h>
 
+#include "eos_common.hpp"
 #include "sbench/core/error.hpp"
 #include "sbench/raster/eos.hpp"
 
-#ifdef SBENCH_HAVE_HDFEOS
 #include <mfhdf.h>
 extern "C" {
 #include <HdfEosDef.h>
 }
-#endif
 
 namespace sbench::raster {
 
@@ -33,28 +32,9 @@ EosGrid modis_tile_grid(const std::string& name, int h, int v, int pixels) {
   return g;
 }
 
-#ifdef SBENCH_HAVE_HDFEOS
-
-namespace {
-
-template <typename T>
-std::vector<T> convert(const EosField& f, std::size_t n) {
-  std::vector<T> out(n);
-  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(std::lround(f.values[i]));
-  return out;
-}
-
-}  // namespace
-
 void write_modis_hdf4(const std::filesystem::path& path, const EosGrid& grid, const std::vector<EosField>& fields,
                       const std::string& granule_id) {
-  const std::size_t n = static_cast<std::size_t>(grid.xdim) * static_cast<std::size_t>(grid.ydim);
-  for (const auto& f : fields) {
-    if (f.values.size() != n) {
-      fail<UsageError>("{}: field {} has {} values, the grid {} x {}", path.string(), f.name, f.values.size(),
-                       grid.xdim, grid.ydim);
-    }
-  }
+  eos_detail::check_field_sizes(path, grid, fields);
   std::filesystem::remove(path);
   std::string file = path.string();
   const int32 fid = GDopen(file.data(), DFACC_CREATE);
@@ -95,13 +75,13 @@ void write_modis_hdf4(const std::filesystem::path& path, const EosGrid& grid, co
     for (const auto& f : fields) {
       if (!ok) break;
       if (f.type == EosType::u8) {
-        auto d = convert<uint8_t>(f, n);
+        auto d = eos_detail::rounded<uint8_t>(f);
         ok = GDwritefield(gid, f.name.c_str(), nullptr, nullptr, nullptr, d.data()) == 0;
       } else if (f.type == EosType::i16) {
-        auto d = convert<int16_t>(f, n);
+        auto d = eos_detail::rounded<int16_t>(f);
         ok = GDwritefield(gid, f.name.c_str(), nullptr, nullptr, nullptr, d.data()) == 0;
       } else {
-        auto d = convert<uint16_t>(f, n);
+        auto d = eos_detail::rounded<uint16_t>(f);
         ok = GDwritefield(gid, f.name.c_str(), nullptr, nullptr, nullptr, d.data()) == 0;
       }
     }
@@ -130,22 +110,5 @@ void write_modis_hdf4(const std::filesystem::path& path, const EosGrid& grid, co
     fail<IoError>("{}: the HDF-EOS2 library could not write grid {}", file, grid.name);
   }
 }
-
-bool eos_writers_available() {
-  return true;
-}
-
-#else
-
-void write_modis_hdf4(const std::filesystem::path& path, const EosGrid&, const std::vector<EosField>&,
-                      const std::string&) {
-  fail<UsageError>("{}: this build has no HDF-EOS2 library (install libhdfeos-dev and reconfigure)", path.string());
-}
-
-bool eos_writers_available() {
-  return false;
-}
-
-#endif
 
 }  // namespace sbench::raster

@@ -7,12 +7,11 @@
 #include <utility>
 #include <vector>
 
+#include "eos_common.hpp"
 #include "sbench/core/error.hpp"
 #include "sbench/raster/eos.hpp"
 
-#ifdef SBENCH_HAVE_HDFEOS
 #include <HE5_HdfEosDef.h>
-#endif
 
 namespace sbench::raster {
 
@@ -30,16 +29,7 @@ EosGrid black_marble_tile_grid(const std::string& name, int h, int v, int pixels
   return g;
 }
 
-#ifdef SBENCH_HAVE_HDFEOS
-
 namespace {
-
-template <typename T>
-std::vector<T> convert(const EosField& f, std::size_t n) {
-  std::vector<T> out(n);
-  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(std::lround(f.values[i]));
-  return out;
-}
 
 hid_t native(EosType t) {
   return t == EosType::u8 ? H5T_NATIVE_UCHAR : t == EosType::i16 ? H5T_NATIVE_SHORT : H5T_NATIVE_USHORT;
@@ -49,13 +39,7 @@ hid_t native(EosType t) {
 
 void write_black_marble_h5(const std::filesystem::path& path, const EosGrid& grid, const std::vector<EosField>& fields,
                            const std::string& granule_id) {
-  const std::size_t n = static_cast<std::size_t>(grid.xdim) * static_cast<std::size_t>(grid.ydim);
-  for (const auto& f : fields) {
-    if (f.values.size() != n) {
-      fail<UsageError>("{}: field {} has {} values, the grid {} x {}", path.string(), f.name, f.values.size(),
-                       grid.xdim, grid.ydim);
-    }
-  }
+  eos_detail::check_field_sizes(path, grid, fields);
   std::filesystem::remove(path);
   const std::string file = path.string();
   const hid_t fid = HE5_GDopen(file.c_str(), H5F_ACC_TRUNC);
@@ -94,13 +78,13 @@ void write_black_marble_h5(const std::filesystem::path& path, const EosGrid& gri
       hssize_t start[2] = {0, 0};
       hsize_t edge[2] = {static_cast<hsize_t>(grid.ydim), static_cast<hsize_t>(grid.xdim)};
       if (f.type == EosType::u8) {
-        auto d = convert<uint8_t>(f, n);
+        auto d = eos_detail::rounded<uint8_t>(f);
         ok = HE5_GDwritefield(gid, f.name.c_str(), start, nullptr, edge, d.data()) == 0;
       } else if (f.type == EosType::i16) {
-        auto d = convert<int16_t>(f, n);
+        auto d = eos_detail::rounded<int16_t>(f);
         ok = HE5_GDwritefield(gid, f.name.c_str(), start, nullptr, edge, d.data()) == 0;
       } else {
-        auto d = convert<uint16_t>(f, n);
+        auto d = eos_detail::rounded<uint16_t>(f);
         ok = HE5_GDwritefield(gid, f.name.c_str(), start, nullptr, edge, d.data()) == 0;
       }
       hsize_t one[1] = {1};
@@ -134,14 +118,5 @@ void write_black_marble_h5(const std::filesystem::path& path, const EosGrid& gri
     fail<IoError>("{}: the HDF-EOS5 library could not write grid {}", file, grid.name);
   }
 }
-
-#else
-
-void write_black_marble_h5(const std::filesystem::path& path, const EosGrid&, const std::vector<EosField>&,
-                           const std::string&) {
-  fail<UsageError>("{}: this build has no HDF-EOS5 library (install libhe5-hdfeos-dev and reconfigure)", path.string());
-}
-
-#endif
 
 }  // namespace sbench::raster

@@ -19,6 +19,7 @@
 #include <set>
 
 #include "sbench/core/error.hpp"
+#include "sbench/core/markup.hpp"
 #include "sbench/raster/gdal_env.hpp"
 
 namespace sbench::raster {
@@ -345,20 +346,6 @@ double sentinel2_add_offset(const fs::path& file) {
   return 0;
 }
 
-std::string xml_escape(const std::string& in) {
-  std::string out;
-  for (char c : in) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 // `source` itself when GDAL georeferences it; else, when the container file carries the bounding
 // coordinates of a geographic grid (North/South/East/WestBoundingCoord, as the VIIRS Black Marble
 // products), a VRT that places the array on that box in EPSG:4326 (pixel corners on the box edges).
@@ -399,7 +386,7 @@ std::string with_bounding_box(const std::string& source, GDALDatasetH container,
       R"(</SourceFilename><SourceBand>{b}</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>)",
       fmt::arg("w", w), fmt::arg("h", h), fmt::arg("gx", west), fmt::arg("px", (east - west) / w),
       fmt::arg("gy", north), fmt::arg("py", -(north - south) / h),
-      fmt::arg("t", GDALGetDataTypeName(GDALGetRasterDataType(band))), fmt::arg("src", xml_escape(source)),
+      fmt::arg("t", GDALGetDataTypeName(GDALGetRasterDataType(band))), fmt::arg("src", escape_markup(source)),
       fmt::arg("b", band_index));
 }
 

@@ -63,7 +63,6 @@ bool modis_masked(int r, int c) {
 }
 
 TEST(Eos, Mod09a1FromAnHdfEos2FileMatchesTheSinusoidalGridPixelByPixel) {
-  if (!eos_writers_available()) GTEST_SKIP() << "built without the HDF-EOS libraries";
   test::TempDir dir;
   // The north-west corner of tile h21v08 (30-40 E, 0-10 N) at the real 500 m pixel: 1111950.5197 / 2400.
   const double ps = kModisTileMetres / 2400;
@@ -136,7 +135,6 @@ TEST(Eos, Mod09a1FromAnHdfEos2FileMatchesTheSinusoidalGridPixelByPixel) {
 }
 
 TEST(Eos, Myd11a2LandSurfaceTemperatureScaledToKelvin) {
-  if (!eos_writers_available()) GTEST_SKIP() << "built without the HDF-EOS libraries";
   test::TempDir dir;
   const double ps = kModisTileMetres / 1200;  // 1 km products
   EosGrid grid = modis_tile_grid("MODIS_Grid_8Day_1km_LST", 21, 8, kPx);
@@ -260,19 +258,16 @@ void check_vnp46(const fs::path& file) {
 }
 
 TEST(Eos, Vnp46a3FromAnHdfEos5FileIsPlacedByItsBoundingBox) {
-  if (!eos_writers_available()) GTEST_SKIP() << "built without the HDF-EOS libraries";
   test::TempDir dir;
   check_vnp46(write_vnp46(dir.path(), true));
 }
 
 TEST(Eos, Vnp46a3WithASingleArrayIsReadToo) {
-  if (!eos_writers_available()) GTEST_SKIP() << "built without the HDF-EOS libraries";
   test::TempDir dir;
   check_vnp46(write_vnp46(dir.path(), false));
 }
 
 TEST(Eos, RenamedFilesAreRecognisedByTheGranuleIdInTheirMetadata) {
-  if (!eos_writers_available()) GTEST_SKIP() << "built without the HDF-EOS libraries";
   test::TempDir dir;
   EosGrid grid = modis_tile_grid("MOD_Grid_500m_Surface_Reflectance", 21, 8, 24);
   EosField b1;
@@ -301,7 +296,6 @@ TEST(Eos, RenamedFilesAreRecognisedByTheGranuleIdInTheirMetadata) {
 }
 
 TEST(Eos, ScanFindsTheBlackMarbleProductWithoutSkippingIt) {
-  if (!eos_writers_available()) GTEST_SKIP() << "built without the HDF-EOS libraries";
   test::TempDir dir;
   write_vnp46(dir.path(), true);
   std::vector<Unrecognised> skipped;

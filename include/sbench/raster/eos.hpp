@@ -53,7 +53,4 @@ void write_modis_hdf4(const std::filesystem::path& path, const EosGrid& grid, co
 void write_black_marble_h5(const std::filesystem::path& path, const EosGrid& grid, const std::vector<EosField>& fields,
                            const std::string& granule_id = "");
 
-// True when this build can write these files (the HDF-EOS libraries were found at configure time).
-bool eos_writers_available();
-
 }  // namespace sbench::raster
