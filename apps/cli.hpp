@@ -38,5 +38,7 @@ void add_eval_command(CLI::App& app, Context& ctx);
 void add_train_command(CLI::App& app, Context& ctx);
 void add_tile_command(CLI::App& app, Context& ctx);
 void add_catalog_command(CLI::App& app, Context& ctx);
+void add_prepare_command(CLI::App& app, Context& ctx);
+void add_synth_command(CLI::App& app, Context& ctx);
 
 }  // namespace sbench::app

@@ -1,5 +1,6 @@
 // sbench store stats STORE.h5           per-band mean and std over the train split, into the store
 // sbench store repack IN OUT --layout L  copy a store into the train or archive layout
+// sbench store merge SHARD... --out STORE  join the shards of `sbench prepare --shard K/N`
 #include <fmt/format.h>
 
 #include <iostream>
@@ -18,6 +19,7 @@ struct StoreArgs {
   std::string out;
   std::string layout = "train";
   int deflate = 4;
+  std::vector<std::string> shards;
 };
 
 int run_stats(Context& ctx, const StoreArgs& a) {
@@ -60,6 +62,18 @@ void add_store_command(CLI::App& app, Context& ctx) {
     ctx.action = [&ctx, a] {
       store::repack(a->in, a->out, store::parse_layout(a->layout), a->deflate, ctx.progress());
       std::cout << fmt::format("{}: {} layout\n", a->out, a->layout);
+      return 0;
+    };
+  });
+
+  auto* merge = cmd->add_subcommand("merge", "Join the shard stores of `sbench prepare --shard K/N` into one store");
+  merge->add_option("shards", a->shards, "The N shard stores, any order")->required()->check(CLI::ExistingFile);
+  merge->add_option("--out", a->out, "The store to write (STORE.h5)")->required();
+  merge->callback([&ctx, a] {
+    ctx.action = [&ctx, a] {
+      std::vector<std::filesystem::path> shards(a->shards.begin(), a->shards.end());
+      const std::size_t n = store::merge_shards(shards, a->out, ctx.command_line, ctx.progress());
+      std::cout << fmt::format("{}: {} examples from {} shards\n", a->out, n, shards.size());
       return 0;
     };
   });

@@ -118,24 +118,15 @@ Result cut(const Job& job, const Point& p, raster::TileGrid* grid_out = nullptr)
   const TileArgs& a = *job.a;
   const raster::TileGrid grid = raster::make_grid(p.lon, p.lat, a.size, a.res, a.crs, a.south_up);
   if (grid_out) *grid_out = grid;
-  // Scenes whose footprint meets the tile's box (its half-width in degrees, generously).
-  const double half = a.size * a.res / 2 / 111320.0 * 1.5;
-  const double dlon = half / std::max(0.01, std::cos(p.lat * 3.14159265358979 / 180));
-  std::vector<raster::WarpedTile> tiles;
-  for (const auto& s : job.scenes) {
-    if (p.lon + dlon < s.bounds[0] || p.lon - dlon > s.bounds[2] || p.lat + half < s.bounds[1] ||
-        p.lat - half > s.bounds[3]) {
-      continue;
-    }
-    raster::WarpedTile t = raster::read_scene(s, grid, job.read);
-    if (t.valid_fraction > 0) tiles.push_back(std::move(t));
-  }
-  r.scenes = static_cast<int>(tiles.size());
-  if (tiles.empty()) {
+  std::vector<const raster::Scene*> scenes;
+  for (const auto& s : job.scenes) scenes.push_back(&s);
+  raster::SceneTile st = raster::tile_from_scenes(scenes, grid, job.read, job.mode);
+  r.scenes = st.scenes;
+  if (st.scenes == 0) {
     r.status = "no imagery";
     return r;
   }
-  r.tile = tiles.size() == 1 ? std::move(tiles.front()) : raster::composite(tiles, job.mode);
+  r.tile = std::move(st.tile);
   if (r.tile.valid_fraction < a.min_valid) {
     r.status = fmt::format("below min-valid ({:.1f}% valid)", 100 * r.tile.valid_fraction);
   }
@@ -165,19 +156,37 @@ int run_tile(const TileArgs& a, Context& ctx) {
   if (a.resampling != "auto") job.read.resampling = raster::parse_resampling(a.resampling);
   job.read.apply_mask = !a.no_mask;
   const std::string sensor = a.sensor.empty() ? (a.catalog.empty() ? "generic" : "auto") : a.sensor;
-  if (sensor != "auto") raster::sensor_profile(sensor);
+  // One profile, or several separated by commas (Landsat 5, 7 and 8 of one composite).
+  std::vector<std::string> sensors;
+  for (std::size_t at = 0; at <= sensor.size();) {
+    const std::size_t comma = std::min(sensor.find(',', at), sensor.size());
+    sensors.push_back(sensor.substr(at, comma - at));
+    at = comma + 1;
+  }
+  for (const auto& s : sensors) {
+    if (s != "auto") raster::sensor_profile(s);
+  }
   std::vector<raster::Scene> all;
   if (!a.catalog.empty()) {
     raster::Catalog c = raster::read_catalog(a.catalog);
     raster::SceneQuery q;
     q.start = a.start;
     q.end = a.end;
-    q.sensor = sensor;
-    for (const raster::Scene* s : raster::query_catalog(c, q)) all.push_back(*s);
+    std::vector<const raster::Scene*> found;
+    for (const auto& s : sensors) {
+      q.sensor = s;
+      for (const raster::Scene* sc : raster::query_catalog(c, q)) found.push_back(sc);
+    }
+    std::stable_sort(found.begin(), found.end(),
+                     [](const raster::Scene* x, const raster::Scene* y) { return x->date < y->date; });
+    for (const raster::Scene* s : found) all.push_back(*s);
   } else {
     std::map<std::string, bool> seen;
     for (const auto& f : a.scenes) {
-      raster::Scene s = raster::open_scene(f, sensor);
+      raster::Scene s = raster::open_scene(f, sensors.size() == 1 ? sensor : "auto");
+      if (sensors.size() > 1 && std::find(sensors.begin(), sensors.end(), s.sensor) == sensors.end()) {
+        fail<InputError>("{}: a {} scene, not one of --sensor {}", f, s.sensor, sensor);
+      }
       if (seen[s.sensor + "|" + s.product + "|" + s.files.front()]) continue;
       seen[s.sensor + "|" + s.product + "|" + s.files.front()] = true;
       if (!s.date.empty() && ((!a.end.empty() && s.date > a.end) || (!a.start.empty() && s.date_end < a.start)))
@@ -306,7 +315,8 @@ void add_tile_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--scene", a->scenes, "Scene files (any band file of a product, or a SAFE/product folder)");
   cmd->add_option("--catalog", a->catalog, "A catalog from `sbench catalog build`")->check(CLI::ExistingFile);
   cmd->add_option("--sensor", a->sensor,
-                  "Sensor profile (docs/sensors.md); default generic for --scene, any for --catalog");
+                  "Sensor profile (docs/sensors.md), or several separated by commas; default generic for --scene, "
+                  "any for --catalog");
   cmd->add_option("--lon", a->lon, "Centre longitude (WGS 84)");
   cmd->add_option("--lat", a->lat, "Centre latitude (WGS 84)");
   cmd->add_option("--points", a->points, "CSV with id, lon, lat columns: one tile per row")->check(CLI::ExistingFile);

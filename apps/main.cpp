@@ -51,6 +51,8 @@ int run(int argc, char** argv) {
 #ifdef SBENCH_WITH_GDAL
   add_tile_command(app, ctx);
   add_catalog_command(app, ctx);
+  add_prepare_command(app, ctx);
+  add_synth_command(app, ctx);
 #endif
   for (int i = 0; i < argc; ++i) ctx.command_line += (i ? " " : "") + std::string(argv[i]);
 

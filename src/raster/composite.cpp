@@ -66,6 +66,38 @@ WarpedTile composite(const std::vector<WarpedTile>& tiles, Composite mode) {
   return out;
 }
 
+bool scene_may_cover(const Scene& s, const TileGrid& grid) {
+  const double half = grid.size * grid.res / 2 / 111320.0 * 1.5;
+  const double dlon = half / std::max(0.01, std::cos(grid.lat * 3.14159265358979 / 180));
+  return !(grid.lon + dlon < s.bounds[0] || grid.lon - dlon > s.bounds[2] || grid.lat + half < s.bounds[1] ||
+           grid.lat - half > s.bounds[3]);
+}
+
+SceneTile tile_from_scenes(const std::vector<const Scene*>& scenes, const TileGrid& grid,
+                           const SceneReadOptions& read, Composite mode, bool skip_unreadable) {
+  SceneTile out;
+  std::vector<WarpedTile> tiles;
+  for (const Scene* s : scenes) {
+    if (!scene_may_cover(*s, grid)) continue;
+    WarpedTile t;
+    try {
+      t = read_scene(*s, grid, read);
+    } catch (const InputError& e) {
+      if (!skip_unreadable) throw;
+      out.unreadable.push_back(e.what());
+      continue;
+    }
+    if (t.valid_fraction > 0) tiles.push_back(std::move(t));
+  }
+  out.scenes = static_cast<int>(tiles.size());
+  if (tiles.size() == 1) {
+    out.tile = std::move(tiles.front());
+  } else if (!tiles.empty()) {
+    out.tile = composite(tiles, mode);
+  }
+  return out;
+}
+
 TimeStack stack_tiles(const std::vector<WarpedTile>& tiles, const std::vector<std::string>& dates) {
   if (tiles.size() != dates.size()) fail<InputError>("{} tiles but {} dates", tiles.size(), dates.size());
   TimeStack s;

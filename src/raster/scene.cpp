@@ -160,7 +160,9 @@ bool is_hdf(const std::string& name) {
 
 bool is_sidecar(const std::string& name) {
   const std::string l = lower(name);
-  for (const char* ext : {".aux.xml", ".ovr", ".msk", ".md5", ".xml", ".json", ".jpg", ".png", ".html", ".gml"}) {
+  // Landsat products come with their MTL and angle files, which no surface reflectance profile reads.
+  for (const char* ext : {".aux.xml", ".ovr", ".msk", ".md5", ".xml", ".json", ".jpg", ".png", ".html", ".gml",
+                          "_mtl.txt", "_ang.txt"}) {
     const std::string e(ext);
     if (l.size() >= e.size() && l.compare(l.size() - e.size(), e.size(), e) == 0) return true;
   }
@@ -803,10 +805,28 @@ std::vector<Scene> scan_scenes(const std::vector<std::string>& paths, const std:
       }
     }
   }
+  // The MTL of a surface reflectance product (ESPA ships it beside the band files) also matches
+  // the Level-1 profile: it belongs to the product that has the band files, not a scene of its own.
+  auto metadata_of_other = [&](const std::string& key, const Group& g) {
+    const bool text_only = std::all_of(g.files.begin(), g.files.end(), [](const fs::path& f) {
+      return lower(f.extension().string()) == ".txt";
+    });
+    if (!text_only) return false;
+    for (const auto& other : order) {
+      const Group& o = groups[other];
+      if (other != key && !o.files.empty() && lower(o.product) == lower(g.product) &&
+          o.files.front().parent_path() == g.files.front().parent_path() &&
+          std::any_of(o.files.begin(), o.files.end(),
+                      [](const fs::path& f) { return lower(f.extension().string()) != ".txt"; })) {
+        return true;
+      }
+    }
+    return false;
+  };
   std::vector<Scene> scenes;
   for (const auto& key : order) {
     const Group& g = groups[key];
-    if (g.files.empty()) continue;
+    if (g.files.empty() || metadata_of_other(key, g)) continue;
     try {
       Scene s = build_scene(g);
       if (s.date.empty()) s.date = g.date;

@@ -9,7 +9,7 @@
 
 #include "sbench/core/sysinfo.hpp"
 
-namespace sbench::store::detail {
+namespace sbench::store {
 
 namespace {
 ElementType meta_type(const MetaSpec& m) {
@@ -104,7 +104,8 @@ ImportReport Tally::report(std::size_t written, std::size_t resumed) const {
 
 void run_import(StoreWriter& writer, std::size_t count, int threads,
                 const std::function<std::string(std::size_t)>& id_of,
-                const std::function<Loaded(std::size_t, Example&)>& load, Tally& tally, const ProgressFn& progress) {
+                const std::function<Loaded(std::size_t, Example&)>& load, Tally& tally, const ProgressFn& progress,
+                const std::string& written, const std::string& resumed) {
   const int workers = threads > 0 ? threads : available_cores();
   oneapi::tbb::global_control limit(oneapi::tbb::global_control::max_allowed_parallelism,
                                     static_cast<std::size_t>(workers));
@@ -145,17 +146,21 @@ void run_import(StoreWriter& writer, std::size_t count, int threads,
                                                          }) &
                   oneapi::tbb::make_filter<Slot*, void>(oneapi::tbb::filter_mode::serial_in_order, [&](Slot* s) {
                     if (s->skip) {
-                      tally.add("resumed");
+                      tally.add(resumed);
                     } else if (s->loaded.status.empty()) {
                       for (auto& f : s->loaded.files) writer.add_source_file(std::move(f));
                       writer.append(*s->example);
-                      tally.add("imported");
+                      tally.add(written);
                     } else {
                       tally.add(s->loaded.status, s->loaded.sample);
                     }
                     counter.advance();
                   }));
 }
+
+}  // namespace sbench::store
+
+namespace sbench::store::detail {
 
 WriterOptions writer_options(const ImportOptions& options) {
   WriterOptions w;
@@ -179,6 +184,10 @@ ImportReport finish_import(StoreWriter& writer, const Tally& tally, const TaskCa
   writer.finish(options.progress);
   return report;
 }
+
+}  // namespace sbench::store::detail
+
+namespace sbench::store {
 
 std::uint8_t hash_split(const std::string& key, std::uint64_t seed, const std::map<std::string, double>& fractions) {
   std::uint64_t h = 1469598103934665603ull;  // FNV-1a
@@ -233,10 +242,6 @@ std::string normalization_json(const TaskCard& task) {
   }
   return out.dump();
 }
-
-}  // namespace sbench::store::detail
-
-namespace sbench::store {
 
 std::string ImportReport::to_json() const {
   nlohmann::ordered_json j;

@@ -129,4 +129,12 @@ class StoreReader {
 void repack(const std::filesystem::path& from, const std::filesystem::path& to, Layout layout, int deflate_level = 4,
             const ProgressFn& progress = {});
 
+// Joins the stores of `sbench prepare --shard K/N` (K = 0..N-1, each exactly once, any order)
+// into the store a single run makes: examples in shard order, the prepare reports summed, the
+// source without the shard. Stores of different tasks, schemas, sources or settings, a missing or
+// repeated shard, or a store that is not a shard are InputErrors naming the file. Returns the
+// number of examples.
+std::size_t merge_shards(const std::vector<std::filesystem::path>& shards, const std::filesystem::path& out,
+                         const std::string& command_line, const ProgressFn& progress = {});
+
 }  // namespace sbench::store

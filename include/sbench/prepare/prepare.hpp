@@ -1,0 +1,46 @@
+// `sbench prepare`: task stores built from raw imagery (DESIGN.md: prepare; docs/prepare.md).
+// Streaming (examples are appended as they are cut, a fixed number in flight), resumable after a
+// crash (the store's journal), and shardable: --shard K/N prepares a deterministic block of the
+// label rows, and `sbench store merge` joins the N shard stores into the store one run makes.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "sbench/core/progress.hpp"
+#include "sbench/core/tasks.hpp"
+#include "sbench/store/import.hpp"
+#include "sbench/store/schema.hpp"
+
+namespace sbench::prepare {
+
+struct PrepareOptions {
+  std::string labels;                 // the label file (dhs_final_labels.csv layout for the DHS tasks)
+  std::vector<std::string> imagery;   // scene folders or files, scanned for scenes
+  std::string catalog;                // or a catalog from `sbench catalog build`
+  std::filesystem::path out;          // STORE.h5
+  int shard = 0, shards = 1;          // --shard K/N
+  bool resume = false;
+  int threads = 0;                    // 0 = every available core
+  store::Layout layout = store::Layout::archive;
+  std::string command_line;
+  ProgressFn progress;
+};
+
+// Parses "K/N" (0 <= K < N); anything else is a UsageError.
+std::pair<int, int> parse_shard(const std::string& text);
+
+// The rows [first, last) of `rows` that shard K of N takes: contiguous blocks in file order, so
+// the shards' stores concatenate to the single run's.
+std::pair<std::size_t, std::size_t> shard_rows(std::size_t rows, int shard, int shards);
+
+// Families `prepare` builds so far.
+std::vector<std::string> preparable_families();
+
+// Builds the store of the task's family. The report's counts are the statuses of every label row
+// of the shard ("processed" for a written cluster, "resumed" not distinguished); it is also stored
+// as the root attribute prepare_report.
+store::ImportReport prepare_task(const TaskCard& task, const TaskRegistry& registry, const PrepareOptions& options);
+
+}  // namespace sbench::prepare

@@ -1,0 +1,100 @@
+#include "sbench/prepare/prepare.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "prepare_common.hpp"
+#include "sbench/core/error.hpp"
+
+namespace sbench::prepare {
+
+namespace fs = std::filesystem;
+
+std::pair<int, int> parse_shard(const std::string& text) {
+  const auto slash = text.find('/');
+  int k = -1, n = 0;
+  try {
+    if (slash == std::string::npos) throw std::invalid_argument(text);
+    std::size_t used = 0;
+    k = std::stoi(text.substr(0, slash), &used);
+    if (used != slash) throw std::invalid_argument(text);
+    n = std::stoi(text.substr(slash + 1), &used);
+    if (used != text.size() - slash - 1) throw std::invalid_argument(text);
+  } catch (const std::exception&) {
+    fail<UsageError>("--shard '{}': expected K/N, for example 0/4", text);
+  }
+  if (n < 1 || k < 0 || k >= n) fail<UsageError>("--shard '{}': expected 0 <= K < N", text);
+  return {k, n};
+}
+
+std::pair<std::size_t, std::size_t> shard_rows(std::size_t rows, int shard, int shards) {
+  const auto n = static_cast<std::size_t>(shards), k = static_cast<std::size_t>(shard);
+  return {rows * k / n, rows * (k + 1) / n};
+}
+
+std::vector<std::string> preparable_families() { return {"dhs"}; }
+
+raster::Catalog load_catalog(const PrepareOptions& opt) {
+  if (opt.imagery.empty() == opt.catalog.empty()) fail<UsageError>("give either --imagery DIR... or --catalog FILE");
+  raster::Catalog c = opt.catalog.empty() ? raster::build_catalog(opt.imagery, "auto") : raster::read_catalog(opt.catalog);
+  if (!c.unrecognised.empty()) {
+    spdlog::warn("{} file(s) not recognised as scenes (first: {}: {})", c.unrecognised.size(),
+                 c.unrecognised.front().path, c.unrecognised.front().reason);
+  }
+  return c;
+}
+
+store::WriterOptions writer_options(const PrepareOptions& opt, const std::string& builder) {
+  store::WriterOptions w;
+  w.layout = opt.layout;
+  w.resume = opt.resume;
+  std::string inputs;
+  if (!opt.catalog.empty()) {
+    inputs = "catalog=" + fs::absolute(opt.catalog).string();
+  } else {
+    for (const auto& d : opt.imagery) inputs += (inputs.empty() ? "imagery=" : ",") + fs::absolute(d).string();
+  }
+  w.source = fmt::format("prepare {} labels={} {}", builder, fs::absolute(opt.labels).string(), inputs);
+  if (opt.shards > 1) w.source += fmt::format(" shard={}/{}", opt.shard, opt.shards);
+  w.command_line = opt.command_line;
+  return w;
+}
+
+std::string report_json(const store::ImportReport& report) {
+  std::map<std::string, std::size_t> counts(report.counts.begin(), report.counts.end());
+  nlohmann::ordered_json j;
+  j["counts"] = nlohmann::json::object();
+  for (const auto& [k, n] : counts) j["counts"][k] = n;
+  j["samples"] = nlohmann::json::object();
+  for (const auto& [k, ids] : report.samples) j["samples"][k] = ids;
+  return j.dump();
+}
+
+store::ImportReport finish_prepare(store::StoreWriter& writer, const store::Tally& tally, const TaskCard& task,
+                                   const PrepareOptions& opt, const std::string& settings_json) {
+  store::ImportReport report = tally.report(writer.size(), writer.resumed());
+  if (writer.size() == 0) {
+    writer.discard();
+    fail<InputError>("{}: no example could be prepared for {}: {}", opt.labels, task.id, report_json(report));
+  }
+  writer.set_attribute("prepare_report", report_json(report));
+  writer.set_attribute("prepare_settings", settings_json);
+  writer.set_attribute("normalization", store::normalization_json(task));
+  if (opt.shards > 1) writer.set_attribute("shard", fmt::format("{}/{}", opt.shard, opt.shards));
+  writer.finish(opt.progress);
+  return report;
+}
+
+store::ImportReport prepare_task(const TaskCard& task, const TaskRegistry& registry, const PrepareOptions& opt) {
+  if (opt.shards < 1 || opt.shard < 0 || opt.shard >= opt.shards)
+    fail<UsageError>("--shard {}/{}: expected 0 <= K < N", opt.shard, opt.shards);
+  if (opt.labels.empty()) fail<UsageError>("--labels FILE is required");
+  if (task.family == "dhs") return prepare_dhs(task, registry, opt);
+  fail<UsageError>("sbench prepare does not build {} ({} family) yet; it builds the {} tasks (docs/prepare.md)",
+                   task.id, task.family, fmt::join(preparable_families(), ", "));
+}
+
+}  // namespace sbench::prepare

@@ -1,0 +1,207 @@
+// The DHS tasks from raw imagery, as SustainBench's Earth Engine export (SUSTAINBENCH.md section 5):
+// per cluster, Landsat surface reflectance over the three calendar years centred on the survey
+// year (QA bits 3, 4, 5 masked, reflectance clamped to [0, 1], thermal in kelvin), the per-pixel
+// median of each band; night lights from the year's inter-calibrated DMSP image (survey year up to
+// 2011) or the median of the monthly VIIRS composites of the same window (2012 on); 255 x 255
+// pixels of 30 m in EPSG:3857 centred on the cluster, row 0 at the south, masked pixels 0.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "prepare_common.hpp"
+#include "sbench/core/error.hpp"
+#include "sbench/raster/catalog.hpp"
+#include "sbench/raster/composite.hpp"
+#include "sbench/raster/gdal_env.hpp"
+#include "sbench/raster/grid.hpp"
+#include "sbench/raster/scene.hpp"
+#include "sbench/raster/sensor.hpp"
+#include "sbench/store/dhs.hpp"
+#include "sbench/store/pipeline.hpp"
+#include "sbench/store/store.hpp"
+
+namespace sbench::prepare {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The Landsat bands of the release in its order (REQUIRED_BANDS; NIGHTLIGHTS comes last).
+const std::vector<std::string>& landsat_bands() {
+  static const std::vector<std::string> b = {"BLUE", "GREEN", "RED", "SWIR1", "SWIR2", "TEMP1", "NIR"};
+  return b;
+}
+
+bool is_landsat_sr(const std::string& sensor) {
+  return sensor.rfind("landsat", 0) == 0 &&
+         (sensor.find("_c1_sr") != std::string::npos || sensor.find("_c2_l2") != std::string::npos);
+}
+
+struct DhsImagery {
+  std::vector<raster::Scene> landsat, dmsp, viirs;
+};
+
+DhsImagery load_imagery(const PrepareOptions& opt) {
+  raster::Catalog catalog = load_catalog(opt);
+  DhsImagery im;
+  std::map<std::string, std::size_t> other;
+  for (auto& s : catalog.scenes) {
+    if (is_landsat_sr(s.sensor)) {
+      std::vector<std::string> missing;
+      for (const auto& b : landsat_bands()) {
+        if (!s.find(b)) missing.push_back(b);
+      }
+      if (!s.qa()) missing.push_back("QA");
+      if (!missing.empty()) {
+        spdlog::warn("{}: Landsat scene {} lacks band file(s) {}: not used", s.files.front(), s.product,
+                     fmt::join(missing, ", "));
+        ++other["incomplete Landsat scenes"];
+        continue;
+      }
+      im.landsat.push_back(std::move(s));
+    } else if (s.sensor == "dmsp_ols") {
+      im.dmsp.push_back(std::move(s));
+    } else if (s.sensor == "viirs_dnb_monthly") {
+      im.viirs.push_back(std::move(s));
+    } else {
+      ++other[s.sensor + " scenes (not used by the DHS tasks)"];
+    }
+  }
+  for (const auto& [what, n] : other) spdlog::warn("{} {}", n, what);
+  if (im.landsat.empty()) {
+    fail<InputError>("no Landsat surface reflectance scene (Collection 1 SR or Collection 2 Level-2) in {}",
+                     opt.catalog.empty() ? fmt::format("{}", fmt::join(opt.imagery, ", ")) : opt.catalog);
+  }
+  spdlog::info("imagery: {} Landsat, {} DMSP, {} VIIRS scene(s)", im.landsat.size(), im.dmsp.size(), im.viirs.size());
+  return im;
+}
+
+// Scenes whose period meets [start, end].
+std::vector<const raster::Scene*> in_window(const std::vector<raster::Scene>& scenes, const std::string& start,
+                                            const std::string& end) {
+  std::vector<const raster::Scene*> out;
+  for (const auto& s : scenes) {
+    if (s.date.empty() || s.date > end || (s.date_end.empty() ? s.date : s.date_end) < start) continue;
+    out.push_back(&s);
+  }
+  return out;
+}
+
+}  // namespace
+
+store::ImportReport prepare_dhs(const TaskCard& task, const TaskRegistry& registry, const PrepareOptions& opt) {
+  raster::init_gdal();
+  const store::DhsLabels labels = store::read_dhs_labels(opt.labels, task, registry);
+  const store::Schema schema = store::dhs_schema(task, registry, labels);
+  const DhsImagery imagery = load_imagery(opt);
+
+  const auto [first, last] = shard_rows(labels.rows.size(), opt.shard, opt.shards);
+  store::Tally tally;
+  std::vector<const store::DhsCluster*> clusters;
+  for (std::size_t r = first; r < last; ++r) {
+    const auto& c = labels.rows[r];
+    if (c.drop.empty()) {
+      clusters.push_back(&c);
+    } else {
+      tally.add(c.drop, c.id);
+    }
+  }
+
+  store::StoreWriter writer(opt.out, schema, writer_options(opt, "dhs"));
+  writer.add_source_file(store::describe_file(opt.labels));
+  const std::size_t x_index = schema.index("x");
+  const int size = static_cast<int>(schema.fields[x_index].shape.at(1));
+  const std::size_t plane = static_cast<std::size_t>(size) * static_cast<std::size_t>(size);
+
+  raster::SceneReadOptions landsat_read;
+  landsat_read.bands = landsat_bands();
+  // Earth Engine samples with nearest neighbour unless told otherwise; SustainBench did not.
+  landsat_read.resampling = raster::Resampling::nearest;
+  raster::SceneReadOptions nl_read;
+  nl_read.bands = {"NIGHTLIGHTS"};
+  nl_read.resampling = raster::Resampling::nearest;
+
+  std::mutex reported_mutex;
+  std::set<std::string> reported;
+  auto report_unreadable = [&](const std::vector<std::string>& errors) {
+    std::lock_guard<std::mutex> lock(reported_mutex);
+    for (const auto& e : errors) {
+      if (reported.insert(e).second) {
+        spdlog::warn("scene skipped: {}", e);
+        tally.add("unreadable_scene", e.substr(0, e.find(':')));
+      }
+    }
+  };
+
+  store::run_import(
+      writer, clusters.size(), opt.threads, [&](std::size_t i) { return clusters[i]->id; },
+      [&](std::size_t i, store::Example& ex) -> store::Loaded {
+        const store::DhsCluster& c = *clusters[i];
+        raster::TileGrid grid;
+        try {
+          grid = raster::make_grid(c.lon, c.lat, size, 30, "EPSG:3857", true);
+        } catch (const UsageError& e) {
+          spdlog::warn("{}: line {}: cluster {}: {}", labels.path, c.line, c.id, e.what());
+          return {"bad_location", c.id, {}};
+        }
+        const std::string start = fmt::format("{:04d}-01-01", c.year - 1);
+        const std::string end = fmt::format("{:04d}-12-31", c.year + 1);
+        raster::SceneTile optical = raster::tile_from_scenes(in_window(imagery.landsat, start, end), grid,
+                                                             landsat_read, raster::Composite::median, true);
+        report_unreadable(optical.unreadable);
+        if (optical.scenes == 0) return {"no_record", c.id, {}};
+
+        raster::SceneTile lights;
+        if (c.year <= 2011) {
+          std::vector<const raster::Scene*> dmsp;
+          if (c.year >= 1996) {
+            const raster::DmspCalibration cal = raster::dmsp_calibration(static_cast<int>(c.year));
+            for (const auto& s : imagery.dmsp) {
+              if (fs::path(s.files.front()).filename().string().find(cal.image) != std::string::npos) {
+                dmsp.push_back(&s);
+              }
+            }
+          }
+          lights = raster::tile_from_scenes(dmsp, grid, nl_read, raster::Composite::first, true);
+        } else {
+          lights = raster::tile_from_scenes(in_window(imagery.viirs, start, end), grid, nl_read,
+                                            raster::Composite::median, true);
+        }
+        report_unreadable(lights.unreadable);
+        if (lights.scenes == 0) return {"missing_bands", c.id, {}};
+
+        // Band planes in the release's order; pixels without a value (masked everywhere, or
+        // outside every scene) are 0, as neighborhoodToArray's default.
+        float* x = ex.as<float>("x");
+        auto copy_plane = [&](const raster::WarpedTile& t, int band, std::size_t to) {
+          const float* src = t.values.data() + static_cast<std::size_t>(band) * plane;
+          float* dst = x + to * plane;
+          for (std::size_t p = 0; p < plane; ++p) dst[p] = std::isfinite(src[p]) ? src[p] : 0.0f;
+        };
+        for (int b = 0; b < 7; ++b) copy_plane(optical.tile, b, static_cast<std::size_t>(b));
+        copy_plane(lights.tile, 0, 7);
+        store::fill_dhs_example(ex, c, labels, task);
+        return {};
+      },
+      tally, opt.progress, "processed", "processed");
+
+  nlohmann::ordered_json settings;
+  settings["size"] = size;
+  settings["res_m"] = 30;
+  settings["crs"] = "EPSG:3857";
+  settings["row_order"] = "south_up";
+  settings["landsat"] = "median of BLUE, GREEN, RED, SWIR1, SWIR2, TEMP1, NIR over (year-1)-01-01..(year+1)-12-31";
+  settings["qa_mask"] = "pixel_qa bits 3 (cloud shadow), 4 (snow), 5 (cloud)";
+  settings["nightlights"] = "DMSP calibrated image of the survey year (<= 2011), else median of monthly VIIRS";
+  settings["resampling"] = "nearest";
+  settings["masked_value"] = 0;
+  return finish_prepare(writer, tally, task, opt, settings.dump());
+}
+
+}  // namespace sbench::prepare

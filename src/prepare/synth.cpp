@@ -1,0 +1,95 @@
+#include "sbench/prepare/synth.hpp"
+
+#include <fmt/format.h>
+#include <gdal.h>
+
+#include <fstream>
+
+#include "sbench/core/error.hpp"
+#include "sbench/raster/gdal_env.hpp"
+#include "synth_common.hpp"
+
+namespace sbench::prepare {
+
+namespace fs = std::filesystem;
+
+SynthWriter::SynthWriter(fs::path out) : out_(std::move(out)) {
+  std::error_code ec;
+  if (fs::exists(out_) && !(fs::is_directory(out_) && fs::is_empty(out_))) {
+    fail<UsageError>("--out {}: exists and is not an empty folder", out_.string());
+  }
+  partial_ = out_;
+  partial_ += ".partial";
+  fs::remove_all(partial_, ec);
+  fs::create_directories(partial_, ec);
+  if (ec) fail<IoError>("{}: cannot create: {}", partial_.string(), ec.message());
+}
+
+SynthWriter::~SynthWriter() {
+  if (committed_) return;
+  std::error_code ec;
+  fs::remove_all(partial_, ec);
+}
+
+void SynthWriter::write_tif(const std::string& relative, int width, int height, int gdal_type, const void* data,
+                            const std::string& wkt, const double* geotransform, std::optional<double> nodata) {
+  const fs::path path = partial_ / relative;
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  GDALDriverH driver = GDALGetDriverByName("GTiff");
+  const auto type = static_cast<GDALDataType>(gdal_type);
+  const char* predictor = type == GDT_Float32 || type == GDT_Float64 ? "PREDICTOR=3" : "PREDICTOR=2";
+  const char* options[] = {"COMPRESS=DEFLATE", predictor, nullptr};
+  GDALDatasetH ds = GDALCreate(driver, path.c_str(), width, height, 1, type, const_cast<char**>(options));
+  if (!ds) fail<IoError>("{}: cannot create the GeoTIFF", path.string());
+  GDALSetProjection(ds, wkt.c_str());
+  GDALSetGeoTransform(ds, const_cast<double*>(geotransform));
+  GDALRasterBandH band = GDALGetRasterBand(ds, 1);
+  if (nodata) GDALSetRasterNoDataValue(band, *nodata);
+  const CPLErr err = GDALRasterIO(band, GF_Write, 0, 0, width, height, const_cast<void*>(data), width, height, type, 0, 0);
+  GDALClose(ds);
+  if (err != CE_None) fail<IoError>("{}: cannot write the pixels", path.string());
+  files_.push_back(relative);
+}
+
+void SynthWriter::write_text(const std::string& relative, const std::string& text) {
+  const fs::path path = partial_ / relative;
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+  f.close();
+  if (!f) fail<IoError>("{}: cannot write", path.string());
+  files_.push_back(relative);
+}
+
+void SynthWriter::commit() {
+  std::error_code ec;
+  if (fs::exists(out_)) fs::remove(out_, ec);  // an empty folder (checked in the constructor)
+  fs::rename(partial_, out_, ec);
+  if (ec) fail<IoError>("{}: cannot rename to {}: {}", partial_.string(), out_.string(), ec.message());
+  committed_ = true;
+}
+
+std::vector<std::string> synth_families() { return {"dhs"}; }
+
+SynthResult synth_task(const TaskCard& task, const SynthOptions& opt) {
+  if (task.family != "dhs") {
+    fail<UsageError>("sbench synth does not write {} ({} family) yet; it writes the {} tasks (docs/prepare.md)",
+                     task.id, task.family, fmt::join(synth_families(), ", "));
+  }
+  raster::init_gdal();
+  SynthWriter out(opt.out);
+  SynthResult r = synth_dhs(task, opt, out);
+  r.files = out.files();
+  out.commit();
+  const fs::path dir = opt.out;
+  std::string imagery;
+  for (const auto& i : r.imagery) imagery += " " + (dir / i).string();
+  r.prepare_command = fmt::format("sbench prepare {} --labels {} --imagery{} --out {}.h5", task.id,
+                                  (dir / r.labels).string(), imagery,
+                                  (dir.has_filename() ? dir : dir.parent_path()).string());
+  return r;
+}
+
+}  // namespace sbench::prepare

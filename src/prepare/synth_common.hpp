@@ -1,0 +1,37 @@
+// What the synthetic input writers share: files go into OUT.partial, which becomes OUT only when
+// every file is written (a failed synth leaves nothing that looks complete).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sbench/prepare/synth.hpp"
+
+namespace sbench::prepare {
+
+class SynthWriter {
+ public:
+  explicit SynthWriter(std::filesystem::path out);
+  ~SynthWriter();
+  SynthWriter(const SynthWriter&) = delete;
+  SynthWriter& operator=(const SynthWriter&) = delete;
+
+  // A single-band GeoTIFF (DEFLATE) at `relative`, with its CRS (WKT), geotransform and nodata.
+  void write_tif(const std::string& relative, int width, int height, int gdal_type, const void* data,
+                 const std::string& wkt, const double* geotransform, std::optional<double> nodata);
+  void write_text(const std::string& relative, const std::string& text);
+  const std::vector<std::string>& files() const { return files_; }
+  // Renames OUT.partial to OUT.
+  void commit();
+
+ private:
+  std::filesystem::path out_, partial_;
+  std::vector<std::string> files_;
+  bool committed_ = false;
+};
+
+SynthResult synth_dhs(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
+
+}  // namespace sbench::prepare

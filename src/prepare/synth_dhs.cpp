@@ -1,0 +1,364 @@
+// `sbench synth` for the DHS tasks: six surveys (two per official split, one DMSP-era and one
+// VIIRS-era in each), Landsat Collection 1 surface reflectance products as ESPA delivers them
+// (band GeoTIFFs in the scene's UTM zone, pixel_qa, MTL), night lights clipped to each survey's
+// area (DMSP radiance-calibrated annual images, VIIRS monthly VCM composites), and
+// dhs_final_labels.csv in the release's column layout. The planted relation is in docs/prepare.md.
+#include <cpl_conv.h>
+#include <fmt/format.h>
+#include <gdal.h>
+#include <ogr_spatialref.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
+
+#include "sbench/core/error.hpp"
+#include "sbench/prepare/synth.hpp"
+#include "sbench/raster/gdal_env.hpp"
+#include "sbench/raster/grid.hpp"
+#include "synth_common.hpp"
+
+namespace sbench::prepare {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Survey {
+  const char* country;
+  int year;
+  const char* round;
+  double lon, lat;
+  int path, row;  // WRS-2
+};
+
+// Two surveys per split (train KE, NG; val TZ, BJ; test ET, RW), one of each night-light era.
+const std::vector<Survey>& surveys() {
+  static const std::vector<Survey> s = {
+      {"KE", 2009, "5#", 36.80, -1.00, 168, 61}, {"NG", 2015, "7#", 7.50, 9.00, 189, 53},
+      {"TZ", 2010, "6#", 35.70, -6.20, 168, 64}, {"BJ", 2017, "7#", 2.40, 6.50, 192, 56},
+      {"ET", 2011, "6#", 38.70, 9.00, 168, 53},  {"RW", 2015, "7#", 30.06, -1.95, 172, 62},
+  };
+  return s;
+}
+
+struct Cluster {
+  std::string id;
+  double x = 0, y = 0;      // UTM metres (the survey's zone)
+  double lon = 0, lat = 0;  // as written to the labels
+  double d = 0;             // the planted development level in [0, 1]
+};
+
+// The planted fields around the clusters of one survey (UTM metres).
+struct Fields {
+  const std::vector<Cluster>* clusters = nullptr;
+  // Built-up share: each cluster's settlement, wider and denser with its level d.
+  double built(double x, double y) const {
+    double u = 0;
+    for (const auto& c : *clusters) {
+      const double s = 1.5 * (400 + 900 * c.d);
+      const double r2 = (x - c.x) * (x - c.x) + (y - c.y) * (y - c.y);
+      if (r2 < 36 * s * s) u += c.d * std::exp(-r2 / (2 * s * s));
+    }
+    return std::min(1.0, u);
+  }
+  // Night-light intensity in [0, 1] per unit of peak brightness, with the peak per cluster.
+  template <typename Peak>
+  double lights(double x, double y, Peak peak) const {
+    double v = 0;
+    for (const auto& c : *clusters) {
+      const double s = 400 + 900 * c.d;
+      const double r2 = (x - c.x) * (x - c.x) + (y - c.y) * (y - c.y);
+      if (r2 < 36 * s * s) v += peak(c.d) * std::exp(-r2 / (2 * s * s));
+    }
+    return v;
+  }
+};
+
+class Transform {
+ public:
+  Transform(const std::string& from, const std::string& to) {
+    a_.SetFromUserInput(from.c_str());
+    b_.SetFromUserInput(to.c_str());
+    a_.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    b_.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    t_.reset(OGRCreateCoordinateTransformation(&a_, &b_));
+    if (!t_) fail<Error>("no transformation from {} to {}", from, to);
+  }
+  void operator()(double& x, double& y) const {
+    if (!t_->Transform(1, &x, &y)) fail<Error>("cannot transform ({}, {})", x, y);
+  }
+  std::string wkt_to() const {
+    char* w = nullptr;
+    b_.exportToWkt(&w);
+    std::string s = w ? w : "";
+    CPLFree(w);
+    return s;
+  }
+
+ private:
+  OGRSpatialReference a_, b_;
+  std::unique_ptr<OGRCoordinateTransformation> t_;
+};
+
+std::string ymd(int y, int m, int d) { return fmt::format("{:04d}{:02d}{:02d}", y, m, d); }
+
+int days_in_month(int y, int m) {
+  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : days[m - 1];
+}
+
+struct LandsatDate {
+  int mission;
+  int y, m, d;
+};
+
+// Three acquisitions in the survey's window (the missions flying then), plus, for the first
+// survey, one acquisition two years after the window that prepare must not use.
+std::vector<LandsatDate> landsat_dates(int year, bool outside) {
+  // Landsat 5 flew until 2011, Landsat 8 from 2013; Landsat 7 throughout (SLC-off from 2003).
+  auto mission = [](int y) { return y >= 2013 ? 8 : y <= 2011 ? 5 : 7; };
+  std::vector<LandsatDate> v = {{mission(year - 1), year - 1, 3, 10}, {7, year, 6, 18}, {mission(year + 1), year + 1, 1, 27}};
+  if (outside) v.push_back({mission(year + 3), year + 3, 5, 5});
+  return v;
+}
+
+}  // namespace
+
+SynthResult synth_dhs(const TaskCard& task, const SynthOptions& opt, SynthWriter& out) {
+  (void)task;
+  const int n = opt.n > 0 ? opt.n : 36;
+  if (n < static_cast<int>(surveys().size())) {
+    fail<UsageError>("--n {}: the DHS synth writes {} surveys, at least one cluster each", n, surveys().size());
+  }
+  std::mt19937_64 rng(opt.seed);
+  std::uniform_real_distribution<double> unif(0, 1);
+  std::normal_distribution<double> normal(0, 1);
+  auto u = [&](double lo, double hi) { return lo + (hi - lo) * unif(rng); };
+
+  std::ostringstream csv;
+  csv << "DHSID_EA,cname,year,lat,lon,n_asset,asset_index,n_water,water_index,n_sanitation,sanitation_index,"
+         "under5_mort,n_under5_mort,women_edu,women_bmi,n_women_edu,n_women_bmi,cluster_id,adm1fips,adm1dhs,urban\n";
+  auto num = [](double v, int digits) { return std::isnan(v) ? std::string("NA") : fmt::format("{:.{}f}", v, digits); };
+
+  const std::size_t ns = surveys().size();
+  for (std::size_t si = 0; si < ns; ++si) {
+    const Survey& sv = surveys()[si];
+    const int k = n / static_cast<int>(ns) + (static_cast<int>(si) < n % static_cast<int>(ns) ? 1 : 0);
+    const std::string utm = raster::utm_crs(sv.lon, sv.lat);
+    Transform to_utm("EPSG:4326", utm), to_geo(utm, "EPSG:4326");
+    double cx = sv.lon, cy = sv.lat;
+    to_utm(cx, cy);
+    // Clusters on a jittered grid 4.5 km apart, so that a tile (7.65 km) holds its own
+    // settlement and only the edges of its neighbours'.
+    const int cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(k))));
+    const int rows = (k + cols - 1) / cols;
+    std::vector<Cluster> clusters;
+    const std::string survey_id = fmt::format("{}-{}-{}", sv.country, sv.year, sv.round);
+    for (int i = 0; i < k; ++i) {
+      Cluster c;
+      c.id = fmt::format("{}-{:08d}", survey_id, i + 1);
+      c.x = cx + ((i % cols) - (cols - 1) / 2.0) * 4500 + u(-400, 400);
+      c.y = cy + ((i / cols) - (rows - 1) / 2.0) * 4500 + u(-400, 400);
+      double lon = c.x, lat = c.y;
+      to_geo(lon, lat);
+      c.lon = std::round(lon * 1e6) / 1e6;
+      c.lat = std::round(lat * 1e6) / 1e6;
+      c.d = u(0.05, 0.95);
+      clusters.push_back(c);
+    }
+    // Labels: linear in d plus noise (docs/prepare.md), NA where a cluster has under 5 observations.
+    for (std::size_t i = 0; i < clusters.size(); ++i) {
+      const Cluster& c = clusters[i];
+      const double d = c.d;
+      auto count = [&] { return static_cast<int>(u(5, 31)); };
+      const int n_u5 = unif(rng) < 0.1 ? static_cast<int>(u(0, 5)) : count();
+      const int n_asset = count(), n_water = count(), n_san = count(), n_edu = count(), n_bmi = count();
+      const double asset = -1.0 + 2.6 * d + 0.3 * normal(rng);
+      const double water = std::clamp(1.6 + 3.0 * d + 0.4 * normal(rng), 1.0, 5.0);
+      const double san = std::clamp(1.3 + 3.2 * d + 0.4 * normal(rng), 1.0, 5.0);
+      const double u5 = n_u5 < 5 ? std::nan("") : std::max(0.0, 130 - 90 * d + 25 * normal(rng));
+      const double edu = std::clamp(1 + 9 * d + 1.5 * normal(rng), 0.0, 18.0);
+      const double bmi = 20 + 5 * d + 1.0 * normal(rng);
+      csv << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},NA,{},{}\n", c.id, sv.country,
+                         sv.year, num(c.lat, 6), num(c.lon, 6), n_asset, num(asset, 6), n_water, num(water, 6), n_san,
+                         num(san, 6), num(u5, 4), n_u5, num(edu, 6), num(bmi, 6), n_edu, n_bmi, i + 1, 1 + i % 3,
+                         d > 0.6 ? "U" : "R");
+    }
+    // Rows the pipeline drops, as the release's would be: a cluster at (0, 0) (first survey),
+    // one far from every scene (second survey), one without any label (third survey).
+    if (si == 0) {
+      csv << fmt::format("{}-{:08d},{},{},0,0,12,0.5,12,3,12,3,40,12,6,23,12,12,{},NA,1,R\n", survey_id, k + 1,
+                         sv.country, sv.year, k + 1);
+    } else if (si == 1) {
+      csv << fmt::format("{}-{:08d},{},{},{:.6f},{:.6f},12,0.5,12,3,12,3,40,12,6,23,12,12,{},NA,1,R\n", survey_id,
+                         k + 1, sv.country, sv.year, sv.lat + 1.5, sv.lon, k + 1);
+    } else if (si == 2) {
+      csv << fmt::format("{}-{:08d},{},{},{:.6f},{:.6f},2,NA,2,NA,2,NA,NA,2,NA,NA,2,2,{},NA,1,R\n", survey_id, k + 1,
+                         sv.country, sv.year, clusters.front().lat, clusters.front().lon, k + 1);
+    }
+
+    const Fields fields{&clusters};
+    // Landsat scenes: the clusters' box plus 4.5 km, on the 30 m grid of the zone (edges on 15 m).
+    double x0 = 1e18, x1 = -1e18, y0 = 1e18, y1 = -1e18;
+    for (const auto& c : clusters) {
+      x0 = std::min(x0, c.x), x1 = std::max(x1, c.x), y0 = std::min(y0, c.y), y1 = std::max(y1, c.y);
+    }
+    x0 = std::floor((x0 - 4500) / 30) * 30 + 15, y1 = std::ceil((y1 + 4500) / 30) * 30 + 15;
+    const int w = static_cast<int>(std::ceil((x1 + 4500 - x0) / 30)), h = static_cast<int>(std::ceil((y1 - (y0 - 4500)) / 30));
+    const double gt[6] = {x0, 30, 0, y1, 0, -30};
+    const std::string utm_wkt = to_utm.wkt_to();
+    // The planted surface, per pixel: built-up share.
+    std::vector<double> built(static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
+    for (int r = 0; r < h; ++r) {
+      for (int col = 0; col < w; ++col) {
+        built[static_cast<std::size_t>(r) * w + col] = fields.built(x0 + (col + 0.5) * 30, y1 - (r + 0.5) * 30);
+      }
+    }
+    for (const LandsatDate& ld : landsat_dates(sv.year, si == 0)) {
+      const bool outside = ld.y > sv.year + 1;
+      const std::string letters = ld.mission == 8 ? "LC08" : ld.mission == 7 ? "LE07" : "LT05";
+      const std::string product = fmt::format("{}_L1TP_{:03d}{:03d}_{}_20190101_01_T1", letters, sv.path, sv.row,
+                                              ymd(ld.y, ld.m, ld.d));
+      const std::string dir = fmt::format("landsat/{}", product);
+      // Reflectance of bare/vegetated land (0) and of built-up land (1), per band, and the
+      // thermal band in kelvin: the planted signal (docs/prepare.md).
+      struct BandPlan {
+        const char* name;
+        double base, built;
+      };
+      const std::vector<BandPlan> plan = {{"ULTRABLUE", 0.045, 0.045}, {"BLUE", 0.05, 0.05}, {"GREEN", 0.07, 0.06},
+                                          {"RED", 0.06, 0.10},         {"NIR", 0.28, -0.12}, {"SWIR1", 0.20, 0.08},
+                                          {"SWIR2", 0.13, 0.10},       {"TEMP1", 296, 8}};
+      const double gain = outside ? 2.5 : 1 + 0.03 * normal(rng);
+      // Clouds (1-2 per date) with their shadows offset 900 m to the south-east.
+      struct Blob {
+        double x, y, r;
+      };
+      std::vector<Blob> clouds;
+      const int nclouds = 1 + static_cast<int>(unif(rng) * 2);
+      for (int c = 0; c < nclouds; ++c) clouds.push_back({u(x0, x0 + w * 30), u(y1 - h * 30, y1), u(1200, 2500)});
+      std::vector<std::uint16_t> qa(built.size());
+      const std::uint16_t clear = ld.mission == 8 ? 322 : 66, cloud = ld.mission == 8 ? 480 : 224,
+                          shadow = ld.mission == 8 ? 328 : 72;
+      const bool slc_off = ld.mission == 7 && ld.y >= 2004;
+      for (int r = 0; r < h; ++r) {
+        for (int col = 0; col < w; ++col) {
+          const double x = x0 + (col + 0.5) * 30, y = y1 - (r + 0.5) * 30;
+          std::uint16_t q = clear;
+          for (const auto& b : clouds) {
+            if ((x - b.x - 900) * (x - b.x - 900) + (y - b.y + 900) * (y - b.y + 900) < b.r * b.r) q = shadow;
+          }
+          for (const auto& b : clouds) {
+            if ((x - b.x) * (x - b.x) + (y - b.y) * (y - b.y) < b.r * b.r) q = cloud;
+          }
+          // Landsat 7 after the scan-line corrector failed (2003): wedge-shaped gaps of fill.
+          if (slc_off && (col + r / 4) % 37 < 2) q = 1;
+          qa[static_cast<std::size_t>(r) * w + col] = q;
+        }
+      }
+      const auto& lb = ld.mission == 8
+                           ? std::vector<std::pair<int, const char*>>{{1, "ULTRABLUE"}, {2, "BLUE"}, {3, "GREEN"},
+                                                                      {4, "RED"},       {5, "NIR"},  {6, "SWIR1"},
+                                                                      {7, "SWIR2"},     {10, "TEMP1"}}
+                           : std::vector<std::pair<int, const char*>>{{1, "BLUE"}, {2, "GREEN"}, {3, "RED"},
+                                                                      {4, "NIR"},  {5, "SWIR1"}, {7, "SWIR2"},
+                                                                      {6, "TEMP1"}};
+      for (const auto& [number, name] : lb) {
+        const BandPlan& p = *std::find_if(plan.begin(), plan.end(), [&](const BandPlan& b) { return b.name == std::string(name); });
+        const bool thermal = std::string(name) == "TEMP1";
+        std::vector<std::int16_t> v(built.size());
+        for (std::size_t i = 0; i < v.size(); ++i) {
+          double value = (p.base + p.built * built[i]) * (thermal ? 1 : gain);
+          if (qa[i] == cloud) value = thermal ? 272 : 0.5 + 0.02 * normal(rng);
+          if (qa[i] == shadow && !thermal) value *= 0.4;
+          value += thermal ? 0.3 * normal(rng) : 0.004 * normal(rng);
+          v[i] = qa[i] == 1 ? std::int16_t(-9999)
+                            : static_cast<std::int16_t>(std::lround(thermal ? value * 10 : value * 10000));
+        }
+        const std::string file = fmt::format("{}/{}_{}_band{}.tif", dir, product, thermal ? "bt" : "sr", number);
+        out.write_tif(file, w, h, GDT_Int16, v.data(), utm_wkt, gt, -9999.0);
+      }
+      out.write_tif(fmt::format("{}/{}_pixel_qa.tif", dir, product), w, h, GDT_UInt16, qa.data(), utm_wkt, gt, 1.0);
+      std::size_t clouded = 0;
+      for (auto q : qa) clouded += q == cloud;
+      out.write_text(fmt::format("{}/{}_MTL.txt", dir, product),
+                     fmt::format("GROUP = L1_METADATA_FILE\n  GROUP = METADATA_FILE_INFO\n    LANDSAT_PRODUCT_ID = \"{}\"\n"
+                                 "    COLLECTION_NUMBER = 01\n  END_GROUP = METADATA_FILE_INFO\n"
+                                 "  GROUP = PRODUCT_METADATA\n    SPACECRAFT_ID = \"LANDSAT_{}\"\n"
+                                 "    DATE_ACQUIRED = {:04d}-{:02d}-{:02d}\n    WRS_PATH = {}\n    WRS_ROW = {}\n"
+                                 "    MAP_PROJECTION = \"UTM\"\n  END_GROUP = PRODUCT_METADATA\n"
+                                 "  GROUP = IMAGE_ATTRIBUTES\n    CLOUD_COVER = {:.2f}\n  END_GROUP = IMAGE_ATTRIBUTES\n"
+                                 "END_GROUP = L1_METADATA_FILE\nEND\n",
+                                 product, ld.mission, ld.y, ld.m, ld.d, sv.path, sv.row,
+                                 100.0 * static_cast<double>(clouded) / static_cast<double>(qa.size())));
+    }
+
+    // Night lights on their global grids (30" DMSP, 15" VIIRS), clipped to the survey's box.
+    double lon0 = x0, lat1 = y1, lon1 = x0 + w * 30, lat0 = y1 - h * 30;
+    {
+      double a = x0, b = y1 - h * 30, c = x0 + w * 30, d2 = y1;
+      double xs[4] = {a, c, a, c}, ys[4] = {b, b, d2, d2};
+      lon0 = 1e9, lon1 = -1e9, lat0 = 1e9, lat1 = -1e9;
+      for (int i = 0; i < 4; ++i) {
+        to_geo(xs[i], ys[i]);
+        lon0 = std::min(lon0, xs[i]), lon1 = std::max(lon1, xs[i]), lat0 = std::min(lat0, ys[i]),
+        lat1 = std::max(lat1, ys[i]);
+      }
+      lon0 -= 0.03, lon1 += 0.03, lat0 -= 0.03, lat1 += 0.03;
+    }
+    auto lights_grid = [&](double step, auto&& value) {
+      const double gx0 = std::floor(lon0 / step) * step, gy1 = std::ceil(lat1 / step) * step;
+      const int gw = static_cast<int>(std::ceil((lon1 - gx0) / step)), gh = static_cast<int>(std::ceil((gy1 - lat0) / step));
+      std::vector<float> v(static_cast<std::size_t>(gw) * static_cast<std::size_t>(gh));
+      for (int r = 0; r < gh; ++r) {
+        for (int col = 0; col < gw; ++col) {
+          double x = gx0 + (col + 0.5) * step, y = gy1 - (r + 0.5) * step;
+          to_utm(x, y);
+          v[static_cast<std::size_t>(r) * gw + col] = static_cast<float>(value(x, y));
+        }
+      }
+      return std::make_tuple(std::move(v), gw, gh, std::array<double, 6>{gx0, step, 0, gy1, 0, -step});
+    };
+    const std::string geo_wkt = to_geo.wkt_to();
+    const std::string nl_dir = fmt::format("nightlights/{}", survey_id.substr(0, 7));
+    if (sv.year <= 2011) {
+      // The survey year's radiance-calibrated image (raw DN-like values before SustainBench's
+      // calibration), and another year's image over the same area that prepare must not use.
+      const std::string right = sv.year == 2011 ? "F16_20100111-20110731" : sv.year >= 2009 ? "F16_20100111-20101209"
+                                                                                             : "F16_20051128-20061224";
+      for (const auto& [image, scale] : {std::pair<std::string, double>{right, 1.0}, {"F14_20040118-20041216", 0.3}}) {
+        auto [v, gw, gh, g] = lights_grid(1.0 / 120, [&](double x, double y) {
+          return std::min(63.0, scale * (0.5 + fields.lights(x, y, [](double d) { return 4 + 50 * d; })));
+        });
+        out.write_tif(fmt::format("{}/{}_rad_v4.avg_vis.tif", nl_dir, image), gw, gh, GDT_Float32, v.data(), geo_wkt,
+                      g.data(), std::nullopt);
+      }
+    } else {
+      for (int y = sv.year - 1; y <= sv.year + 1; ++y) {
+        for (int m = 1; m <= 12; ++m) {
+          const double season = 1 + 0.15 * std::sin(2 * 3.14159265358979 * m / 12.0) + 0.05 * normal(rng);
+          auto [v, gw, gh, g] = lights_grid(1.0 / 240, [&](double x, double yy) {
+            return season * (0.2 + fields.lights(x, yy, [](double d) { return 0.5 + 30 * d * d; }));
+          });
+          const std::string tile = sv.lat >= 0 ? "75N060W" : "00N060W";
+          out.write_tif(fmt::format("{}/SVDNB_npp_{}-{}_{}_vcmcfg_v10_c{}1200.avg_rade9h.tif", nl_dir, ymd(y, m, 1),
+                                    ymd(y, m, days_in_month(y, m)), tile, ymd(y + (m == 12), m % 12 + 1, 5)),
+                        gw, gh, GDT_Float32, v.data(), geo_wkt, g.data(), std::nullopt);
+        }
+      }
+    }
+  }
+  out.write_text("dhs_final_labels.csv", csv.str());
+
+  SynthResult result;
+  result.labels = "dhs_final_labels.csv";
+  result.imagery = {"landsat", "nightlights"};
+  return result;
+}
+
+}  // namespace sbench::prepare
