@@ -73,7 +73,8 @@ int run_synth(Context& ctx, const SynthArgs& a) {
 
 void add_synth_command(CLI::App& app, Context& ctx) {
   auto a = std::make_shared<SynthArgs>();
-  auto* cmd = app.add_subcommand("synth", "Write a small synthetic raw input set for `sbench prepare` (demo and tests)");
+  auto* cmd =
+      app.add_subcommand("synth", "Write a small synthetic raw input set for `sbench prepare` (demo and tests)");
   cmd->add_option("task", a->task, "Task id or SDG code")->required();
   cmd->add_option("--out", a->out, "The folder to write (new or empty)")->required();
   cmd->add_option("--seed", a->seed, "Random seed: the same seed writes the same files")->capture_default_str();

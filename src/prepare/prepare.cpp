@@ -35,11 +35,14 @@ std::pair<std::size_t, std::size_t> shard_rows(std::size_t rows, int shard, int 
   return {rows * k / n, rows * (k + 1) / n};
 }
 
-std::vector<std::string> preparable_families() { return {"dhs"}; }
+std::vector<std::string> preparable_families() {
+  return {"dhs"};
+}
 
 raster::Catalog load_catalog(const PrepareOptions& opt) {
   if (opt.imagery.empty() == opt.catalog.empty()) fail<UsageError>("give either --imagery DIR... or --catalog FILE");
-  raster::Catalog c = opt.catalog.empty() ? raster::build_catalog(opt.imagery, "auto") : raster::read_catalog(opt.catalog);
+  raster::Catalog c =
+      opt.catalog.empty() ? raster::build_catalog(opt.imagery, "auto") : raster::read_catalog(opt.catalog);
   if (!c.unrecognised.empty()) {
     spdlog::warn("{} file(s) not recognised as scenes (first: {}: {})", c.unrecognised.size(),
                  c.unrecognised.front().path, c.unrecognised.front().reason);
@@ -74,7 +77,8 @@ std::string report_json(const store::ImportReport& report) {
 }
 
 store::ImportReport finish_prepare(store::StoreWriter& writer, const store::Tally& tally, const TaskCard& task,
-                                   const PrepareOptions& opt, const std::string& settings_json) {
+                                   const PrepareOptions& opt, const std::string& settings_json,
+                                   const std::string& imagery_json) {
   store::ImportReport report = tally.report(writer.size(), writer.resumed());
   if (writer.size() == 0) {
     writer.discard();
@@ -82,6 +86,7 @@ store::ImportReport finish_prepare(store::StoreWriter& writer, const store::Tall
   }
   writer.set_attribute("prepare_report", report_json(report));
   writer.set_attribute("prepare_settings", settings_json);
+  writer.set_attribute("prepare_imagery", imagery_json);
   writer.set_attribute("normalization", store::normalization_json(task));
   if (opt.shards > 1) writer.set_attribute("shard", fmt::format("{}/{}", opt.shard, opt.shards));
   writer.finish(opt.progress);

@@ -22,11 +22,13 @@ store::WriterOptions writer_options(const PrepareOptions& options, const std::st
 // the first few ids of each.
 std::string report_json(const store::ImportReport& report);
 
-// Ends a build: nothing written is an error that leaves nothing behind; otherwise the report,
-// the settings, the card's normalization and the shard (K/N, for shards only) go into the store,
-// which is finished.
+// Ends a build: nothing written is an error that leaves nothing behind; otherwise the report
+// (prepare_report), the settings (prepare_settings), what the imagery held (prepare_imagery: scenes
+// by kind, files and scenes not used), the card's normalization and the shard (K/N, for shards
+// only) go into the store, which is finished.
 store::ImportReport finish_prepare(store::StoreWriter& writer, const store::Tally& tally, const TaskCard& task,
-                                   const PrepareOptions& options, const std::string& settings_json);
+                                   const PrepareOptions& options, const std::string& settings_json,
+                                   const std::string& imagery_json);
 
 store::ImportReport prepare_dhs(const TaskCard& task, const TaskRegistry& registry, const PrepareOptions& options);
 

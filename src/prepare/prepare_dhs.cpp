@@ -45,12 +45,14 @@ bool is_landsat_sr(const std::string& sensor) {
 
 struct DhsImagery {
   std::vector<raster::Scene> landsat, dmsp, viirs;
+  nlohmann::ordered_json summary;  // scenes by kind, files and scenes not used
 };
 
 DhsImagery load_imagery(const PrepareOptions& opt) {
   raster::Catalog catalog = load_catalog(opt);
   DhsImagery im;
   std::map<std::string, std::size_t> other;
+  std::size_t incomplete = 0, unused = 0;
   for (auto& s : catalog.scenes) {
     if (is_landsat_sr(s.sensor)) {
       std::vector<std::string> missing;
@@ -61,7 +63,7 @@ DhsImagery load_imagery(const PrepareOptions& opt) {
       if (!missing.empty()) {
         spdlog::warn("{}: Landsat scene {} lacks band file(s) {}: not used", s.files.front(), s.product,
                      fmt::join(missing, ", "));
-        ++other["incomplete Landsat scenes"];
+        ++incomplete;
         continue;
       }
       im.landsat.push_back(std::move(s));
@@ -71,14 +73,22 @@ DhsImagery load_imagery(const PrepareOptions& opt) {
       im.viirs.push_back(std::move(s));
     } else {
       ++other[s.sensor + " scenes (not used by the DHS tasks)"];
+      ++unused;
     }
   }
+  if (incomplete) spdlog::warn("{} incomplete Landsat scene(s) not used", incomplete);
   for (const auto& [what, n] : other) spdlog::warn("{} {}", n, what);
   if (im.landsat.empty()) {
     fail<InputError>("no Landsat surface reflectance scene (Collection 1 SR or Collection 2 Level-2) in {}",
                      opt.catalog.empty() ? fmt::format("{}", fmt::join(opt.imagery, ", ")) : opt.catalog);
   }
   spdlog::info("imagery: {} Landsat, {} DMSP, {} VIIRS scene(s)", im.landsat.size(), im.dmsp.size(), im.viirs.size());
+  im.summary["landsat_scenes"] = im.landsat.size();
+  im.summary["dmsp_scenes"] = im.dmsp.size();
+  im.summary["viirs_scenes"] = im.viirs.size();
+  im.summary["incomplete_scenes"] = incomplete;
+  im.summary["other_scenes"] = unused;
+  im.summary["unrecognised_files"] = catalog.unrecognised.size();
   return im;
 }
 
@@ -132,9 +142,11 @@ store::ImportReport prepare_dhs(const TaskCard& task, const TaskRegistry& regist
   auto report_unreadable = [&](const std::vector<std::string>& errors) {
     std::lock_guard<std::mutex> lock(reported_mutex);
     for (const auto& e : errors) {
-      if (reported.insert(e).second) {
+      // Once per file (the message starts with it), whatever the clusters that met it.
+      const std::string file = e.substr(0, e.find(": "));
+      if (reported.insert(file).second) {
         spdlog::warn("scene skipped: {}", e);
-        tally.add("unreadable_scene", e.substr(0, e.find(':')));
+        tally.add("unreadable_scene", file);
       }
     }
   };
@@ -152,8 +164,8 @@ store::ImportReport prepare_dhs(const TaskCard& task, const TaskRegistry& regist
         }
         const std::string start = fmt::format("{:04d}-01-01", c.year - 1);
         const std::string end = fmt::format("{:04d}-12-31", c.year + 1);
-        raster::SceneTile optical = raster::tile_from_scenes(in_window(imagery.landsat, start, end), grid,
-                                                             landsat_read, raster::Composite::median, true);
+        raster::SceneTile optical = raster::tile_from_scenes(in_window(imagery.landsat, start, end), grid, landsat_read,
+                                                             raster::Composite::median, true);
         report_unreadable(optical.unreadable);
         if (optical.scenes == 0) return {"no_record", c.id, {}};
 
@@ -201,7 +213,7 @@ store::ImportReport prepare_dhs(const TaskCard& task, const TaskRegistry& regist
   settings["nightlights"] = "DMSP calibrated image of the survey year (<= 2011), else median of monthly VIIRS";
   settings["resampling"] = "nearest";
   settings["masked_value"] = 0;
-  return finish_prepare(writer, tally, task, opt, settings.dump());
+  return finish_prepare(writer, tally, task, opt, settings.dump(), imagery.summary.dump());
 }
 
 }  // namespace sbench::prepare

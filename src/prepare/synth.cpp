@@ -46,7 +46,8 @@ void SynthWriter::write_tif(const std::string& relative, int width, int height, 
   GDALSetGeoTransform(ds, const_cast<double*>(geotransform));
   GDALRasterBandH band = GDALGetRasterBand(ds, 1);
   if (nodata) GDALSetRasterNoDataValue(band, *nodata);
-  const CPLErr err = GDALRasterIO(band, GF_Write, 0, 0, width, height, const_cast<void*>(data), width, height, type, 0, 0);
+  const CPLErr err =
+      GDALRasterIO(band, GF_Write, 0, 0, width, height, const_cast<void*>(data), width, height, type, 0, 0);
   GDALClose(ds);
   if (err != CE_None) fail<IoError>("{}: cannot write the pixels", path.string());
   files_.push_back(relative);
@@ -71,7 +72,9 @@ void SynthWriter::commit() {
   committed_ = true;
 }
 
-std::vector<std::string> synth_families() { return {"dhs"}; }
+std::vector<std::string> synth_families() {
+  return {"dhs"};
+}
 
 SynthResult synth_task(const TaskCard& task, const SynthOptions& opt) {
   if (task.family != "dhs") {
@@ -86,9 +89,9 @@ SynthResult synth_task(const TaskCard& task, const SynthOptions& opt) {
   const fs::path dir = opt.out;
   std::string imagery;
   for (const auto& i : r.imagery) imagery += " " + (dir / i).string();
-  r.prepare_command = fmt::format("sbench prepare {} --labels {} --imagery{} --out {}.h5", task.id,
-                                  (dir / r.labels).string(), imagery,
-                                  (dir.has_filename() ? dir : dir.parent_path()).string());
+  r.prepare_command =
+      fmt::format("sbench prepare {} --labels {} --imagery{} --out {}.h5", task.id, (dir / r.labels).string(), imagery,
+                  (dir.has_filename() ? dir : dir.parent_path()).string());
   return r;
 }
 

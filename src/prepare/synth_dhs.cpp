@@ -104,7 +104,9 @@ class Transform {
   std::unique_ptr<OGRCoordinateTransformation> t_;
 };
 
-std::string ymd(int y, int m, int d) { return fmt::format("{:04d}{:02d}{:02d}", y, m, d); }
+std::string ymd(int y, int m, int d) {
+  return fmt::format("{:04d}{:02d}{:02d}", y, m, d);
+}
 
 int days_in_month(int y, int m) {
   static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -122,7 +124,8 @@ struct LandsatDate {
 std::vector<LandsatDate> landsat_dates(int year, bool outside) {
   // Landsat 5 flew until 2011, Landsat 8 from 2013; Landsat 7 throughout (SLC-off from 2003).
   auto mission = [](int y) { return y >= 2013 ? 8 : y <= 2011 ? 5 : 7; };
-  std::vector<LandsatDate> v = {{mission(year - 1), year - 1, 3, 10}, {7, year, 6, 18}, {mission(year + 1), year + 1, 1, 27}};
+  std::vector<LandsatDate> v = {
+      {mission(year - 1), year - 1, 3, 10}, {7, year, 6, 18}, {mission(year + 1), year + 1, 1, 27}};
   if (outside) v.push_back({mission(year + 3), year + 3, 5, 5});
   return v;
 }
@@ -184,8 +187,8 @@ SynthResult synth_dhs(const TaskCard& task, const SynthOptions& opt, SynthWriter
       const double u5 = n_u5 < 5 ? std::nan("") : std::max(0.0, 130 - 90 * d + 25 * normal(rng));
       const double edu = std::clamp(1 + 9 * d + 1.5 * normal(rng), 0.0, 18.0);
       const double bmi = 20 + 5 * d + 1.0 * normal(rng);
-      csv << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},NA,{},{}\n", c.id, sv.country,
-                         sv.year, num(c.lat, 6), num(c.lon, 6), n_asset, num(asset, 6), n_water, num(water, 6), n_san,
+      csv << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},NA,{},{}\n", c.id, sv.country, sv.year,
+                         num(c.lat, 6), num(c.lon, 6), n_asset, num(asset, 6), n_water, num(water, 6), n_san,
                          num(san, 6), num(u5, 4), n_u5, num(edu, 6), num(bmi, 6), n_edu, n_bmi, i + 1, 1 + i % 3,
                          d > 0.6 ? "U" : "R");
     }
@@ -209,7 +212,8 @@ SynthResult synth_dhs(const TaskCard& task, const SynthOptions& opt, SynthWriter
       x0 = std::min(x0, c.x), x1 = std::max(x1, c.x), y0 = std::min(y0, c.y), y1 = std::max(y1, c.y);
     }
     x0 = std::floor((x0 - 4500) / 30) * 30 + 15, y1 = std::ceil((y1 + 4500) / 30) * 30 + 15;
-    const int w = static_cast<int>(std::ceil((x1 + 4500 - x0) / 30)), h = static_cast<int>(std::ceil((y1 - (y0 - 4500)) / 30));
+    const int w = static_cast<int>(std::ceil((x1 + 4500 - x0) / 30)),
+              h = static_cast<int>(std::ceil((y1 - (y0 - 4500)) / 30));
     const double gt[6] = {x0, 30, 0, y1, 0, -30};
     const std::string utm_wkt = to_utm.wkt_to();
     // The planted surface, per pixel: built-up share.
@@ -222,8 +226,8 @@ SynthResult synth_dhs(const TaskCard& task, const SynthOptions& opt, SynthWriter
     for (const LandsatDate& ld : landsat_dates(sv.year, si == 0)) {
       const bool outside = ld.y > sv.year + 1;
       const std::string letters = ld.mission == 8 ? "LC08" : ld.mission == 7 ? "LE07" : "LT05";
-      const std::string product = fmt::format("{}_L1TP_{:03d}{:03d}_{}_20190101_01_T1", letters, sv.path, sv.row,
-                                              ymd(ld.y, ld.m, ld.d));
+      const std::string product =
+          fmt::format("{}_L1TP_{:03d}{:03d}_{}_20190101_01_T1", letters, sv.path, sv.row, ymd(ld.y, ld.m, ld.d));
       const std::string dir = fmt::format("landsat/{}", product);
       // Reflectance of bare/vegetated land (0) and of built-up land (1), per band, and the
       // thermal band in kelvin: the planted signal (docs/prepare.md).
@@ -261,15 +265,15 @@ SynthResult synth_dhs(const TaskCard& task, const SynthOptions& opt, SynthWriter
           qa[static_cast<std::size_t>(r) * w + col] = q;
         }
       }
-      const auto& lb = ld.mission == 8
-                           ? std::vector<std::pair<int, const char*>>{{1, "ULTRABLUE"}, {2, "BLUE"}, {3, "GREEN"},
-                                                                      {4, "RED"},       {5, "NIR"},  {6, "SWIR1"},
-                                                                      {7, "SWIR2"},     {10, "TEMP1"}}
-                           : std::vector<std::pair<int, const char*>>{{1, "BLUE"}, {2, "GREEN"}, {3, "RED"},
-                                                                      {4, "NIR"},  {5, "SWIR1"}, {7, "SWIR2"},
-                                                                      {6, "TEMP1"}};
+      const auto& lb =
+          ld.mission == 8
+              ? std::vector<std::pair<int, const char*>>{{1, "ULTRABLUE"}, {2, "BLUE"},  {3, "GREEN"}, {4, "RED"},
+                                                         {5, "NIR"},       {6, "SWIR1"}, {7, "SWIR2"}, {10, "TEMP1"}}
+              : std::vector<std::pair<int, const char*>>{{1, "BLUE"},  {2, "GREEN"}, {3, "RED"},  {4, "NIR"},
+                                                         {5, "SWIR1"}, {7, "SWIR2"}, {6, "TEMP1"}};
       for (const auto& [number, name] : lb) {
-        const BandPlan& p = *std::find_if(plan.begin(), plan.end(), [&](const BandPlan& b) { return b.name == std::string(name); });
+        const BandPlan& p =
+            *std::find_if(plan.begin(), plan.end(), [&](const BandPlan& b) { return b.name == std::string(name); });
         const bool thermal = std::string(name) == "TEMP1";
         std::vector<std::int16_t> v(built.size());
         for (std::size_t i = 0; i < v.size(); ++i) {
@@ -286,16 +290,17 @@ SynthResult synth_dhs(const TaskCard& task, const SynthOptions& opt, SynthWriter
       out.write_tif(fmt::format("{}/{}_pixel_qa.tif", dir, product), w, h, GDT_UInt16, qa.data(), utm_wkt, gt, 1.0);
       std::size_t clouded = 0;
       for (auto q : qa) clouded += q == cloud;
-      out.write_text(fmt::format("{}/{}_MTL.txt", dir, product),
-                     fmt::format("GROUP = L1_METADATA_FILE\n  GROUP = METADATA_FILE_INFO\n    LANDSAT_PRODUCT_ID = \"{}\"\n"
-                                 "    COLLECTION_NUMBER = 01\n  END_GROUP = METADATA_FILE_INFO\n"
-                                 "  GROUP = PRODUCT_METADATA\n    SPACECRAFT_ID = \"LANDSAT_{}\"\n"
-                                 "    DATE_ACQUIRED = {:04d}-{:02d}-{:02d}\n    WRS_PATH = {}\n    WRS_ROW = {}\n"
-                                 "    MAP_PROJECTION = \"UTM\"\n  END_GROUP = PRODUCT_METADATA\n"
-                                 "  GROUP = IMAGE_ATTRIBUTES\n    CLOUD_COVER = {:.2f}\n  END_GROUP = IMAGE_ATTRIBUTES\n"
-                                 "END_GROUP = L1_METADATA_FILE\nEND\n",
-                                 product, ld.mission, ld.y, ld.m, ld.d, sv.path, sv.row,
-                                 100.0 * static_cast<double>(clouded) / static_cast<double>(qa.size())));
+      out.write_text(
+          fmt::format("{}/{}_MTL.txt", dir, product),
+          fmt::format("GROUP = L1_METADATA_FILE\n  GROUP = METADATA_FILE_INFO\n    LANDSAT_PRODUCT_ID = \"{}\"\n"
+                      "    COLLECTION_NUMBER = 01\n  END_GROUP = METADATA_FILE_INFO\n"
+                      "  GROUP = PRODUCT_METADATA\n    SPACECRAFT_ID = \"LANDSAT_{}\"\n"
+                      "    DATE_ACQUIRED = {:04d}-{:02d}-{:02d}\n    WRS_PATH = {}\n    WRS_ROW = {}\n"
+                      "    MAP_PROJECTION = \"UTM\"\n  END_GROUP = PRODUCT_METADATA\n"
+                      "  GROUP = IMAGE_ATTRIBUTES\n    CLOUD_COVER = {:.2f}\n  END_GROUP = IMAGE_ATTRIBUTES\n"
+                      "END_GROUP = L1_METADATA_FILE\nEND\n",
+                      product, ld.mission, ld.y, ld.m, ld.d, sv.path, sv.row,
+                      100.0 * static_cast<double>(clouded) / static_cast<double>(qa.size())));
     }
 
     // Night lights on their global grids (30" DMSP, 15" VIIRS), clipped to the survey's box.
@@ -313,7 +318,8 @@ SynthResult synth_dhs(const TaskCard& task, const SynthOptions& opt, SynthWriter
     }
     auto lights_grid = [&](double step, auto&& value) {
       const double gx0 = std::floor(lon0 / step) * step, gy1 = std::ceil(lat1 / step) * step;
-      const int gw = static_cast<int>(std::ceil((lon1 - gx0) / step)), gh = static_cast<int>(std::ceil((gy1 - lat0) / step));
+      const int gw = static_cast<int>(std::ceil((lon1 - gx0) / step)),
+                gh = static_cast<int>(std::ceil((gy1 - lat0) / step));
       std::vector<float> v(static_cast<std::size_t>(gw) * static_cast<std::size_t>(gh));
       for (int r = 0; r < gh; ++r) {
         for (int col = 0; col < gw; ++col) {
@@ -329,8 +335,9 @@ SynthResult synth_dhs(const TaskCard& task, const SynthOptions& opt, SynthWriter
     if (sv.year <= 2011) {
       // The survey year's radiance-calibrated image (raw DN-like values before SustainBench's
       // calibration), and another year's image over the same area that prepare must not use.
-      const std::string right = sv.year == 2011 ? "F16_20100111-20110731" : sv.year >= 2009 ? "F16_20100111-20101209"
-                                                                                             : "F16_20051128-20061224";
+      const std::string right = sv.year == 2011   ? "F16_20100111-20110731"
+                                : sv.year >= 2009 ? "F16_20100111-20101209"
+                                                  : "F16_20051128-20061224";
       for (const auto& [image, scale] : {std::pair<std::string, double>{right, 1.0}, {"F14_20040118-20041216", 0.3}}) {
         auto [v, gw, gh, g] = lights_grid(1.0 / 120, [&](double x, double y) {
           return std::min(63.0, scale * (0.5 + fields.lights(x, y, [](double d) { return 4 + 50 * d; })));

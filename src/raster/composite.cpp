@@ -73,8 +73,8 @@ bool scene_may_cover(const Scene& s, const TileGrid& grid) {
            grid.lat - half > s.bounds[3]);
 }
 
-SceneTile tile_from_scenes(const std::vector<const Scene*>& scenes, const TileGrid& grid,
-                           const SceneReadOptions& read, Composite mode, bool skip_unreadable) {
+SceneTile tile_from_scenes(const std::vector<const Scene*>& scenes, const TileGrid& grid, const SceneReadOptions& read,
+                           Composite mode, bool skip_unreadable) {
   SceneTile out;
   std::vector<WarpedTile> tiles;
   for (const Scene* s : scenes) {

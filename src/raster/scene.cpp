@@ -161,8 +161,8 @@ bool is_hdf(const std::string& name) {
 bool is_sidecar(const std::string& name) {
   const std::string l = lower(name);
   // Landsat products come with their MTL and angle files, which no surface reflectance profile reads.
-  for (const char* ext : {".aux.xml", ".ovr", ".msk", ".md5", ".xml", ".json", ".jpg", ".png", ".html", ".gml",
-                          "_mtl.txt", "_ang.txt"}) {
+  for (const char* ext :
+       {".aux.xml", ".ovr", ".msk", ".md5", ".xml", ".json", ".jpg", ".png", ".html", ".gml", "_mtl.txt", "_ang.txt"}) {
     const std::string e(ext);
     if (l.size() >= e.size() && l.compare(l.size() - e.size(), e.size(), e) == 0) return true;
   }
@@ -808,9 +808,8 @@ std::vector<Scene> scan_scenes(const std::vector<std::string>& paths, const std:
   // The MTL of a surface reflectance product (ESPA ships it beside the band files) also matches
   // the Level-1 profile: it belongs to the product that has the band files, not a scene of its own.
   auto metadata_of_other = [&](const std::string& key, const Group& g) {
-    const bool text_only = std::all_of(g.files.begin(), g.files.end(), [](const fs::path& f) {
-      return lower(f.extension().string()) == ".txt";
-    });
+    const bool text_only = std::all_of(g.files.begin(), g.files.end(),
+                                       [](const fs::path& f) { return lower(f.extension().string()) == ".txt"; });
     if (!text_only) return false;
     for (const auto& other : order) {
       const Group& o = groups[other];

@@ -16,13 +16,13 @@
 namespace sbench::prepare {
 
 struct PrepareOptions {
-  std::string labels;                 // the label file (dhs_final_labels.csv layout for the DHS tasks)
-  std::vector<std::string> imagery;   // scene folders or files, scanned for scenes
-  std::string catalog;                // or a catalog from `sbench catalog build`
-  std::filesystem::path out;          // STORE.h5
-  int shard = 0, shards = 1;          // --shard K/N
+  std::string labels;                // the label file (dhs_final_labels.csv layout for the DHS tasks)
+  std::vector<std::string> imagery;  // scene folders or files, scanned for scenes
+  std::string catalog;               // or a catalog from `sbench catalog build`
+  std::filesystem::path out;         // STORE.h5
+  int shard = 0, shards = 1;         // --shard K/N
   bool resume = false;
-  int threads = 0;                    // 0 = every available core
+  int threads = 0;  // 0 = every available core
   store::Layout layout = store::Layout::archive;
   std::string command_line;
   ProgressFn progress;

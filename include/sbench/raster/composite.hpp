@@ -27,8 +27,8 @@ struct SceneTile {
   // unreadable scene's InputError propagates.
   std::vector<std::string> unreadable;
 };
-SceneTile tile_from_scenes(const std::vector<const Scene*>& scenes, const TileGrid& grid,
-                           const SceneReadOptions& read, Composite mode, bool skip_unreadable = false);
+SceneTile tile_from_scenes(const std::vector<const Scene*>& scenes, const TileGrid& grid, const SceneReadOptions& read,
+                           Composite mode, bool skip_unreadable = false);
 
 // Whether a scene's lon/lat footprint may meet the grid (its box widened by half, so that a
 // projected tile's corners are never missed).

@@ -1,0 +1,332 @@
+// sbench synth -> sbench prepare for the DHS tasks, checked against an independent tile builder
+// (GDAL's warper and numpy, tests/python/dhs_prepare_reference.py), against `sbench tile` for the
+// same points, and for shards, merges, kills and resumes, and bad input.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "sbench/store/store.hpp"
+#include "test_support.hpp"
+
+namespace sbench {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string prepare_line(const std::string& synth_out) {
+  const auto at = synth_out.find("sbench prepare ");
+  if (at == std::string::npos) return "";
+  return synth_out.substr(at, synth_out.find('\n', at) - at);
+}
+
+std::vector<std::string> words(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> w;
+  for (std::string s; in >> s;) w.push_back(s);
+  return w;
+}
+
+// One synthetic input set (48 clusters in six surveys plus three rows the pipeline drops) and the
+// store its printed prepare command makes, shared by the tests.
+class DhsPrepare : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir();
+    const auto synth =
+        test::run_sbench({"-q", "synth", "poverty", "--out", root().string(), "--n", "48", "--seed", "7"});
+    ASSERT_EQ(synth.exit_code, 0) << synth.err;
+    // The exact command synth prints makes the reference store.
+    command_ = words(prepare_line(synth.out));
+    ASSERT_GE(command_.size(), 8u) << synth.out;
+    ASSERT_EQ(command_[0], "sbench");
+    ASSERT_EQ(command_.back(), root().string() + ".h5");
+    std::vector<std::string> args(command_.begin() + 1, command_.end());
+    args.insert(args.begin(), "-q");
+    const auto prep = test::run_sbench(args);
+    ASSERT_EQ(prep.exit_code, 0) << prep.err;
+    report_ = prep.out;
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static fs::path root() { return *dir_ / "syn"; }
+  static fs::path store() { return *dir_ / "syn.h5"; }
+  // The prepare arguments with another --out (and extra options).
+  static std::vector<std::string> prepare_args(const fs::path& out, std::vector<std::string> extra = {}) {
+    std::vector<std::string> a = {"-q"};
+    for (std::size_t i = 1; i + 1 < command_.size(); ++i) a.push_back(command_[i]);
+    a.push_back(out.string());
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+
+  static test::TempDir* dir_;
+  static std::vector<std::string> command_;
+  static std::string report_;
+};
+test::TempDir* DhsPrepare::dir_ = nullptr;
+std::vector<std::string> DhsPrepare::command_;
+std::string DhsPrepare::report_;
+
+TEST_F(DhsPrepare, StoreHasTheReleaseLayoutSplitsSensorsAndDroppedRows) {
+  store::StoreReader r(store());
+  EXPECT_EQ(r.schema().task, "poverty");
+  EXPECT_EQ(r.size(), 48u);
+  const auto& x = r.schema().field("x");
+  EXPECT_EQ(x.shape, (std::vector<std::int64_t>{8, 255, 255}));
+  EXPECT_EQ(x.bands,
+            (std::vector<std::string>{"BLUE", "GREEN", "RED", "SWIR1", "SWIR2", "TEMP1", "NIR", "NIGHTLIGHTS"}));
+  // Eight clusters per survey; splits by the DHS country code (train KE NG, val TZ BJ, test ET RW).
+  const std::map<std::string, std::string> split_of = {{"KE", "train"}, {"NG", "train"}, {"TZ", "val"},
+                                                       {"BJ", "val"},   {"ET", "test"},  {"RW", "test"}};
+  const auto years = r.read_numbers("year");
+  const auto sensors = r.read_strings("nl_sensor");
+  std::map<std::string, int> per_country;
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    const std::string cc = r.ids()[i].substr(0, 2);
+    ++per_country[cc];
+    EXPECT_EQ(store::split_names()[r.splits()[i]], split_of.at(cc)) << r.ids()[i];
+    EXPECT_EQ(sensors[i], years[i] <= 2011 ? "dmsp" : "viirs") << r.ids()[i];
+  }
+  for (const auto& [cc, n] : per_country) EXPECT_EQ(n, 8) << cc;
+  EXPECT_EQ(r.split_counts().at("train"), 16u);
+  // The three planted rows are reported by status and id, and not in the store.
+  const auto report = nlohmann::json::parse(r.attributes().at("prepare_report"));
+  EXPECT_EQ(report["counts"]["processed"], 48);
+  EXPECT_EQ(report["counts"]["no_location"], 1);
+  EXPECT_EQ(report["counts"]["no_record"], 1);
+  EXPECT_EQ(report["counts"]["missing_labels"], 1);
+  EXPECT_EQ(report["samples"]["no_location"][0], "KE-2009-5#-00000009");
+  EXPECT_EQ(report["samples"]["no_record"][0], "NG-2015-7#-00000009");
+  EXPECT_EQ(report["samples"]["missing_labels"][0], "TZ-2010-6#-00000009");
+  for (const char* id : {"KE-2009-5#-00000009", "NG-2015-7#-00000009", "TZ-2010-6#-00000009"}) {
+    EXPECT_FALSE(r.find(id).has_value()) << id;
+  }
+  EXPECT_NE(report_.find("no_record"), std::string::npos) << report_;
+}
+
+TEST_F(DhsPrepare, TilesEqualAnIndependentGdalAndNumpyBuild) {
+  // Every pixel of every band, for a cluster of each survey: DMSP years 2009, 2010 and 2011 (three
+  // calibrations), VIIRS years 2015 and 2017; medians of 1-3 Landsat scenes of missions 5, 7, 8.
+  const auto py =
+      test::run_python("dhs_prepare_reference.py",
+                       {root().string(), store().string(), "KE-2009-5#-00000001", "NG-2015-7#-00000005",
+                        "TZ-2010-6#-00000008", "BJ-2017-7#-00000002", "ET-2011-6#-00000004", "RW-2015-7#-00000006"});
+  EXPECT_EQ(std::count(py.out.begin(), py.out.end(), '\n'), 6) << py.out;
+  EXPECT_EQ(py.out.find("differing 1"), std::string::npos) << py.out;
+}
+
+TEST_F(DhsPrepare, TileCommandCutsTheSameTiles) {
+  store::StoreReader r(store());
+  const auto lon = r.read_numbers("lon"), lat = r.read_numbers("lat");
+  const fs::path catalog = *dir_ / "catalog.json";
+  ASSERT_EQ(test::run_sbench({"-q", "catalog", "build", root().string(), "--out", catalog.string()}).exit_code, 0);
+  // Every cluster of the 2009 Kenyan (DMSP) and the 2015 Rwandan (VIIRS) survey.
+  for (const std::string survey : {"KE-2009", "RW-2015"}) {
+    std::string csv = "id,lon,lat\n";
+    std::vector<std::size_t> rows;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      if (r.ids()[i].rfind(survey, 0) != 0) continue;
+      rows.push_back(i);
+      csv += fmt::format("{},{:.17g},{:.17g}\n", r.ids()[i], lon[i], lat[i]);
+    }
+    ASSERT_EQ(rows.size(), 8u);
+    const fs::path points = *dir_ / (survey + ".csv");
+    test::write_file(points, csv);
+    const int year = std::stoi(survey.substr(3));
+    const std::vector<std::string> common = {"--points", points.string(), "--size",       "255",     "--res",     "30",
+                                             "--crs",    "EPSG:3857",     "--resampling", "nearest", "--south-up"};
+    auto tile = [&](std::vector<std::string> args, const std::string& name) {
+      args.insert(args.begin(), {"-q", "tile"});
+      args.insert(args.end(), common.begin(), common.end());
+      args.insert(args.end(), {"--out", (*dir_ / name).string()});
+      const auto t = test::run_sbench(args);
+      EXPECT_EQ(t.exit_code, 0) << t.err;
+      return *dir_ / name;
+    };
+    const std::string start = fmt::format("{}-01-01", year - 1), end = fmt::format("{}-12-31", year + 1);
+    const fs::path optical =
+        tile({"--catalog", catalog.string(), "--sensor", "landsat5_c1_sr,landsat7_c1_sr,landsat8_c1_sr", "--start",
+              start, "--end", end, "--bands", "BLUE,GREEN,RED,SWIR1,SWIR2,TEMP1,NIR"},
+             survey + "-optical.h5");
+    const fs::path lights =
+        year <= 2011
+            ? tile({"--scene", (root() / "nightlights" / survey / "F16_20100111-20101209_rad_v4.avg_vis.tif").string(),
+                    "--sensor", "dmsp_ols"},
+                   survey + "-lights.h5")
+            : tile({"--catalog", catalog.string(), "--sensor", "viirs_dnb_monthly", "--start", start, "--end", end},
+                   survey + "-lights.h5");
+    const auto py =
+        test::run_process({test::python(), "-c",
+                           "import sys,h5py,numpy as np\n"
+                           "s=h5py.File(sys.argv[1],'r'); ids=[i.decode() for i in s['meta/id'][:]]\n"
+                           "bad=0\n"
+                           "for path,bands in ((sys.argv[2],slice(0,7)),(sys.argv[3],slice(7,8))):\n"
+                           "  t=h5py.File(path,'r')\n"
+                           "  for j,k in enumerate(t['id'][:]):\n"
+                           "    a=np.nan_to_num(t['tiles'][j],nan=0.0); b=s['inputs/x'][ids.index(k.decode())][bands]\n"
+                           "    bad+=not np.array_equal(a,b)\n"
+                           "    print(k.decode(), t['status'][j].decode(), np.abs(a-b).max())\n"
+                           "sys.exit(bad)\n",
+                           store().string(), optical.string(), lights.string()});
+    EXPECT_EQ(py.exit_code, 0) << py.out << py.err;
+    EXPECT_EQ(std::count(py.out.begin(), py.out.end(), '\n'), 16) << py.out;
+  }
+}
+
+TEST_F(DhsPrepare, SynthIsDeterministicBySeedAndPrintsItsCommand) {
+  test::TempDir d;
+  for (const char* name : {"a", "b"}) {
+    ASSERT_EQ(
+        test::run_sbench({"-q", "synth", "water", "--out", (d / name).string(), "--n", "6", "--seed", "3"}).exit_code,
+        0);
+  }
+  const auto c = test::run_sbench({"-q", "synth", "water", "--out", (d / "c").string(), "--n", "6", "--seed", "4"});
+  ASSERT_EQ(c.exit_code, 0);
+  EXPECT_EQ(prepare_line(c.out),
+            fmt::format("sbench prepare water --labels {} --imagery {} {} --out {}",
+                        (d / "c" / "dhs_final_labels.csv").string(), (d / "c" / "landsat").string(),
+                        (d / "c" / "nightlights").string(), (d / "c.h5").string()));
+  std::size_t files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(d / "a")) {
+    if (!e.is_regular_file()) continue;
+    ++files;
+    const auto rel = fs::relative(e.path(), d / "a");
+    ASSERT_TRUE(fs::exists(d / "b" / rel)) << rel;
+    EXPECT_EQ(test::read_file(e.path()), test::read_file(d / "b" / rel)) << rel;
+  }
+  EXPECT_GT(files, 100u);
+  EXPECT_NE(test::read_file(d / "a" / "dhs_final_labels.csv"), test::read_file(d / "c" / "dhs_final_labels.csv"));
+  // An existing, non-empty folder is refused; too few clusters for six surveys too.
+  EXPECT_EQ(test::run_sbench({"-q", "synth", "water", "--out", (d / "a").string()}).exit_code, 2);
+  EXPECT_EQ(test::run_sbench({"-q", "synth", "water", "--out", (d / "e").string(), "--n", "5"}).exit_code, 2);
+  EXPECT_FALSE(fs::exists(d / "e"));
+}
+
+TEST_F(DhsPrepare, ShardsMergeToTheSingleRunsStore) {
+  std::vector<std::string> shards;
+  for (int k : {2, 0, 1}) {
+    const fs::path out = *dir_ / fmt::format("shard{}.h5", k);
+    const auto p = test::run_sbench(prepare_args(out, {"--shard", fmt::format("{}/3", k)}));
+    ASSERT_EQ(p.exit_code, 0) << p.err;
+    shards.push_back(out.string());
+  }
+  std::vector<std::string> merge = {"-q", "store", "merge"};
+  merge.insert(merge.end(), shards.begin(), shards.end());
+  merge.insert(merge.end(), {"--out", (*dir_ / "merged.h5").string()});
+  const auto m = test::run_sbench(merge);
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  test::run_python("compare_stores.py", {store().string(), (*dir_ / "merged.h5").string()});
+
+  // A missing shard, a repeated shard and a store that is no shard are refused, naming the file.
+  const auto missing =
+      test::run_sbench({"-q", "store", "merge", shards[0], shards[1], "--out", (*dir_ / "m2.h5").string()});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("shard(s) 1 of 3 missing"), std::string::npos) << missing.err;
+  const auto twice =
+      test::run_sbench({"-q", "store", "merge", shards[0], shards[1], shards[1], "--out", (*dir_ / "m3.h5").string()});
+  EXPECT_NE(twice.err.find("are both shard 0/3"), std::string::npos) << twice.err;
+  const auto plain =
+      test::run_sbench({"-q", "store", "merge", store().string(), shards[1], "--out", (*dir_ / "m4.h5").string()});
+  EXPECT_NE(plain.err.find(store().string() + ": not a shard"), std::string::npos) << plain.err;
+  for (const char* f : {"m2.h5", "m3.h5", "m4.h5"}) EXPECT_FALSE(fs::exists(*dir_ / f)) << f;
+}
+
+TEST_F(DhsPrepare, KilledRunResumesToTheUninterruptedStore) {
+  const fs::path out = *dir_ / "killed.h5";
+  const fs::path journal = *dir_ / "killed.h5.partial.journal";
+  auto args = prepare_args(out, {"--threads", "1"});
+  args.insert(args.begin(), test::sbench_exe());
+  const int pid = test::start_process(args, (*dir_ / "k.out").string(), (*dir_ / "k.err").string());
+  // Kill once the first batch of examples is journaled, while clusters remain.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const std::string j = fs::exists(journal) ? test::read_file(journal) : "";
+    if (std::count(j.begin(), j.end(), 'E') >= 32) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  kill(pid, SIGKILL);
+  ASSERT_EQ(test::wait_process(pid), 128 + SIGKILL) << "prepare ended before it could be killed";
+  EXPECT_FALSE(fs::exists(out)) << "a killed run must not leave a store that looks complete";
+  const auto resumed = test::run_sbench(prepare_args(out, {"--resume"}));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.out.find("32 resumed"), std::string::npos) << resumed.out;
+  test::run_python("compare_stores.py", {store().string(), out.string()});
+}
+
+TEST_F(DhsPrepare, BadInputIsReportedNeverSilent) {
+  test::TempDir d;
+  // A label file without a target column: an error naming the file and the column, no store.
+  std::string csv = test::read_file(root() / "dhs_final_labels.csv");
+  csv.replace(csv.find("women_bmi"), 9, "bmi");
+  test::write_file(d / "nocol.csv", csv);
+  auto args = prepare_args(d / "nocol.h5");
+  args[std::find(args.begin(), args.end(), "--labels") - args.begin() + 1] = (d / "nocol.csv").string();
+  const auto nocol = test::run_sbench(args);
+  EXPECT_EQ(nocol.exit_code, 1);
+  EXPECT_NE(nocol.err.find((d / "nocol.csv").string() + ": missing column 'women_bmi'"), std::string::npos)
+      << nocol.err;
+  EXPECT_FALSE(fs::exists(d / "nocol.h5"));
+
+  // A copy of the inputs with one Landsat band file cut short (it opens, its pixels do not read),
+  // one replaced by garbage, one deleted, a stray file, and the DMSP images gone: the scenes are
+  // skipped with a warning naming the file and counted, the DMSP clusters are "missing_bands", the
+  // rest prepared.
+  fs::copy(root(), d / "syn", fs::copy_options::recursive);
+  const fs::path landsat = d / "syn" / "landsat";
+  const fs::path cut =
+      landsat / "LC08_L1TP_172062_20140310_20190101_01_T1" / "LC08_L1TP_172062_20140310_20190101_01_T1_sr_band4.tif";
+  fs::resize_file(cut, 2000);
+  const fs::path garbage =
+      landsat / "LE07_L1TP_189053_20150618_20190101_01_T1" / "LE07_L1TP_189053_20150618_20190101_01_T1_sr_band3.tif";
+  test::write_file(garbage, "not a tiff");
+  fs::remove(landsat / "LT05_L1TP_168064_20090310_20190101_01_T1" /
+             "LT05_L1TP_168064_20090310_20190101_01_T1_bt_band6.tif");
+  test::write_file(landsat / "README.txt", "downloaded from ESPA");
+  for (const char* s : {"KE-2009", "TZ-2010", "ET-2011"}) fs::remove_all(d / "syn" / "nightlights" / s);
+  const auto p =
+      test::run_sbench({"prepare", "poverty", "--labels", (d / "syn" / "dhs_final_labels.csv").string(), "--imagery",
+                        landsat.string(), (d / "syn" / "nightlights").string(), "--out", (d / "partial.h5").string()});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_NE(p.err.find("scene skipped: " + cut.string()), std::string::npos) << p.err;
+  EXPECT_NE(p.err.find("scene skipped: " + garbage.string()), std::string::npos) << p.err;
+  EXPECT_NE(p.err.find("lacks band file(s) TEMP1"), std::string::npos) << p.err;
+  EXPECT_NE(p.err.find("README.txt"), std::string::npos) << p.err;
+  store::StoreReader r(d / "partial.h5");
+  const auto report = nlohmann::json::parse(r.attributes().at("prepare_report"));
+  EXPECT_EQ(report["counts"]["missing_bands"], 24) << report.dump();
+  EXPECT_EQ(report["counts"]["processed"], 24) << report.dump();
+  EXPECT_EQ(report["counts"]["unreadable_scene"], 2) << report.dump();
+  const std::set<std::string> unreadable = report["samples"]["unreadable_scene"];
+  EXPECT_EQ(unreadable, (std::set<std::string>{cut.string(), garbage.string()}));
+  const auto imagery = nlohmann::json::parse(r.attributes().at("prepare_imagery"));
+  EXPECT_EQ(imagery["incomplete_scenes"], 1) << imagery.dump();
+  EXPECT_EQ(imagery["unrecognised_files"], 1) << imagery.dump();
+  EXPECT_EQ(imagery["dmsp_scenes"], 0) << imagery.dump();
+  for (const auto& s : r.read_strings("nl_sensor")) EXPECT_EQ(s, "viirs");
+
+  // No Landsat scene at all: an error, no store.
+  const auto none =
+      test::run_sbench({"-q", "prepare", "poverty", "--labels", (d / "syn" / "dhs_final_labels.csv").string(),
+                        "--imagery", (d / "syn" / "nightlights").string(), "--out", (d / "none.h5").string()});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("no Landsat surface reflectance scene"), std::string::npos) << none.err;
+  EXPECT_FALSE(fs::exists(d / "none.h5"));
+  // A task prepare does not build yet says so.
+  const auto other = test::run_sbench({"-q", "prepare", "crop_yield", "--labels", (d / "nocol.csv").string(),
+                                       "--imagery", (d / "syn").string(), "--out", (d / "cy.h5").string()});
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_NE(other.err.find("does not build crop_yield"), std::string::npos) << other.err;
+}
+
+}  // namespace
+}  // namespace sbench
