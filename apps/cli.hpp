@@ -40,5 +40,6 @@ void add_tile_command(CLI::App& app, Context& ctx);
 void add_catalog_command(CLI::App& app, Context& ctx);
 void add_prepare_command(CLI::App& app, Context& ctx);
 void add_synth_command(CLI::App& app, Context& ctx);
+void add_demo_command(CLI::App& app, Context& ctx);
 
 }  // namespace sbench::app

@@ -330,3 +330,34 @@ TEST_F(DhsPrepare, BadInputIsReportedNeverSilent) {
 
 }  // namespace
 }  // namespace sbench
+
+namespace sbench {
+namespace {
+
+TEST(Demo, RunsEveryStepAndWritesTheReportThenReplacesItsOwnFolderOnly) {
+  test::TempDir d;
+  const auto dir = d / "demo";
+  const auto r = test::run_sbench({"demo", "--out", dir.string(), "--n", "24", "--seed", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (const char* s : {"$ sbench synth poverty", "$ sbench prepare poverty", "$ sbench train poverty",
+                        "$ sbench predict", "$ sbench eval poverty", "demo done: open"}) {
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+  }
+  const auto metrics = nlohmann::json::parse(test::read_file(dir / "knn" / "metrics.json"));
+  EXPECT_EQ(metrics["task"], "poverty");
+  EXPECT_EQ(metrics["n"], 8);  // 4 test clusters in each of ET and RW
+  // The planted relation makes the night lights predictive: well above chance on the test countries.
+  EXPECT_GT(metrics["metrics"]["r2"].get<double>(), 0.3) << metrics.dump();
+  const std::string html = test::read_file(dir / "report.html");
+  EXPECT_NE(html.find("vega"), std::string::npos);
+  // Again into its own folder: replaced. Into another non-empty folder: refused, left alone.
+  EXPECT_EQ(test::run_sbench({"-q", "demo", "--out", dir.string(), "--n", "12"}).exit_code, 0);
+  std::filesystem::create_directories(d / "mine");
+  test::write_file(d / "mine" / "notes.txt", "keep");
+  const auto refused = test::run_sbench({"-q", "demo", "--out", (d / "mine").string()});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_EQ(test::read_file(d / "mine" / "notes.txt"), "keep");
+}
+
+}  // namespace
+}  // namespace sbench
