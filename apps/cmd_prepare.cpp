@@ -43,7 +43,7 @@ int run_prepare(Context& ctx, const PrepareArgs& a) {
                            a.shard.empty() ? "" : ", shard " + a.shard,
                            report.resumed ? fmt::format(", {} resumed", report.resumed) : "");
   for (const auto& [status, n] : report.counts) {
-    std::string line = fmt::format("  {:<16} {:>8}", status, n);
+    std::string line = fmt::format("  {:<20} {:>8}", status, n);
     auto it = report.samples.find(status);
     if (it != report.samples.end()) line += fmt::format("   e.g. {}", fmt::join(it->second, ", "));
     std::cout << line << '\n';

@@ -36,7 +36,7 @@ std::pair<std::size_t, std::size_t> shard_rows(std::size_t rows, int shard, int 
 }
 
 std::vector<std::string> preparable_families() {
-  return {"dhs"};
+  return {"dhs", "lsms_pair"};
 }
 
 raster::Catalog load_catalog(const PrepareOptions& opt) {
@@ -98,6 +98,7 @@ store::ImportReport prepare_task(const TaskCard& task, const TaskRegistry& regis
     fail<UsageError>("--shard {}/{}: expected 0 <= K < N", opt.shard, opt.shards);
   if (opt.labels.empty()) fail<UsageError>("--labels FILE is required");
   if (task.family == "dhs") return prepare_dhs(task, registry, opt);
+  if (task.family == "lsms_pair") return prepare_lsms(task, registry, opt);
   fail<UsageError>("sbench prepare does not build {} ({} family) yet; it builds the {} tasks (docs/prepare.md)",
                    task.id, task.family, fmt::join(preparable_families(), ", "));
 }

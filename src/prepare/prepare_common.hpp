@@ -31,5 +31,6 @@ store::ImportReport finish_prepare(store::StoreWriter& writer, const store::Tall
                                    const std::string& imagery_json);
 
 store::ImportReport prepare_dhs(const TaskCard& task, const TaskRegistry& registry, const PrepareOptions& options);
+store::ImportReport prepare_lsms(const TaskCard& task, const TaskRegistry& registry, const PrepareOptions& options);
 
 }  // namespace sbench::prepare

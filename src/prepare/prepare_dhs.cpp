@@ -23,6 +23,7 @@
 #include "sbench/raster/scene.hpp"
 #include "sbench/raster/sensor.hpp"
 #include "sbench/store/dhs.hpp"
+#include "sbench/store/lsms.hpp"
 #include "sbench/store/pipeline.hpp"
 #include "sbench/store/store.hpp"
 
@@ -103,16 +104,112 @@ std::vector<const raster::Scene*> in_window(const std::vector<raster::Scene>& sc
   return out;
 }
 
+// Cuts the DHS tile (SUSTAINBENCH.md section 5) of a point and survey year; used for the DHS
+// clusters and for both years of an LSMS pair. Thread-safe.
+class DhsTiles {
+ public:
+  DhsTiles(const PrepareOptions& opt, store::Tally& tally, int size)
+      : imagery_(load_imagery(opt)), tally_(tally), size_(size) {
+    landsat_read_.bands = landsat_bands();
+    // Earth Engine samples with nearest neighbour unless told otherwise; SustainBench did not.
+    landsat_read_.resampling = raster::Resampling::nearest;
+    nl_read_.bands = {"NIGHTLIGHTS"};
+    nl_read_.resampling = raster::Resampling::nearest;
+  }
+  const nlohmann::ordered_json& summary() const { return imagery_.summary; }
+
+  // Writes the 8 planes (size x size each, release band order, row 0 at the south, 0 where no
+  // value) into x and returns "", or returns the status that keeps the point out of the store.
+  std::string cut(double lon, double lat, std::int64_t year, float* x) {
+    raster::TileGrid grid;
+    try {
+      grid = raster::make_grid(lon, lat, size_, 30, "EPSG:3857", true);
+    } catch (const UsageError& e) {
+      return "bad_location";
+    }
+    const std::string start = fmt::format("{:04d}-01-01", year - 1);
+    const std::string end = fmt::format("{:04d}-12-31", year + 1);
+    raster::SceneTile optical = raster::tile_from_scenes(in_window(imagery_.landsat, start, end), grid, landsat_read_,
+                                                         raster::Composite::median, true);
+    report_unreadable(optical.unreadable);
+    if (optical.scenes == 0) return "no_record";
+
+    raster::SceneTile lights;
+    if (year <= 2011) {
+      std::vector<const raster::Scene*> dmsp;
+      if (year >= 1996) {
+        const raster::DmspCalibration cal = raster::dmsp_calibration(static_cast<int>(year));
+        for (const auto& s : imagery_.dmsp) {
+          if (fs::path(s.files.front()).filename().string().find(cal.image) != std::string::npos) dmsp.push_back(&s);
+        }
+      }
+      lights = raster::tile_from_scenes(dmsp, grid, nl_read_, raster::Composite::first, true);
+    } else {
+      lights = raster::tile_from_scenes(in_window(imagery_.viirs, start, end), grid, nl_read_,
+                                        raster::Composite::median, true);
+    }
+    report_unreadable(lights.unreadable);
+    if (lights.scenes == 0) return "missing_bands";
+
+    // Band planes in the release's order; pixels without a value (masked everywhere, or outside
+    // every scene) are 0, as neighborhoodToArray's default.
+    const std::size_t plane = static_cast<std::size_t>(size_) * static_cast<std::size_t>(size_);
+    auto copy_plane = [&](const raster::WarpedTile& t, int band, std::size_t to) {
+      const float* src = t.values.data() + static_cast<std::size_t>(band) * plane;
+      float* dst = x + to * plane;
+      for (std::size_t p = 0; p < plane; ++p) dst[p] = std::isfinite(src[p]) ? src[p] : 0.0f;
+    };
+    for (int b = 0; b < 7; ++b) copy_plane(optical.tile, b, static_cast<std::size_t>(b));
+    copy_plane(lights.tile, 0, 7);
+    return "";
+  }
+
+  static std::string settings(int size) {
+    nlohmann::ordered_json s;
+    s["size"] = size;
+    s["res_m"] = 30;
+    s["crs"] = "EPSG:3857";
+    s["row_order"] = "south_up";
+    s["landsat"] = "median of BLUE, GREEN, RED, SWIR1, SWIR2, TEMP1, NIR over (year-1)-01-01..(year+1)-12-31";
+    s["qa_mask"] = "pixel_qa bits 3 (cloud shadow), 4 (snow), 5 (cloud)";
+    s["nightlights"] = "DMSP calibrated image of the survey year (<= 2011), else median of monthly VIIRS";
+    s["resampling"] = "nearest";
+    s["masked_value"] = 0;
+    return s.dump();
+  }
+
+ private:
+  // Once per file (the message starts with it), whatever the points that met it.
+  void report_unreadable(const std::vector<std::string>& errors) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& e : errors) {
+      const std::string file = e.substr(0, e.find(": "));
+      if (reported_.insert(file).second) {
+        spdlog::warn("scene skipped: {}", e);
+        tally_.add("unreadable_scene", file);
+      }
+    }
+  }
+
+  DhsImagery imagery_;
+  store::Tally& tally_;
+  int size_;
+  raster::SceneReadOptions landsat_read_, nl_read_;
+  std::mutex mutex_;
+  std::set<std::string> reported_;
+};
+
 }  // namespace
 
 store::ImportReport prepare_dhs(const TaskCard& task, const TaskRegistry& registry, const PrepareOptions& opt) {
   raster::init_gdal();
   const store::DhsLabels labels = store::read_dhs_labels(opt.labels, task, registry);
   const store::Schema schema = store::dhs_schema(task, registry, labels);
-  const DhsImagery imagery = load_imagery(opt);
+  const int size = static_cast<int>(schema.field("x").shape.at(1));
+  store::Tally tally;
+  DhsTiles tiles(opt, tally, size);
 
   const auto [first, last] = shard_rows(labels.rows.size(), opt.shard, opt.shards);
-  store::Tally tally;
   std::vector<const store::DhsCluster*> clusters;
   for (std::size_t r = first; r < last; ++r) {
     const auto& c = labels.rows[r];
@@ -125,95 +222,67 @@ store::ImportReport prepare_dhs(const TaskCard& task, const TaskRegistry& regist
 
   store::StoreWriter writer(opt.out, schema, writer_options(opt, "dhs"));
   writer.add_source_file(store::describe_file(opt.labels));
-  const std::size_t x_index = schema.index("x");
-  const int size = static_cast<int>(schema.fields[x_index].shape.at(1));
-  const std::size_t plane = static_cast<std::size_t>(size) * static_cast<std::size_t>(size);
-
-  raster::SceneReadOptions landsat_read;
-  landsat_read.bands = landsat_bands();
-  // Earth Engine samples with nearest neighbour unless told otherwise; SustainBench did not.
-  landsat_read.resampling = raster::Resampling::nearest;
-  raster::SceneReadOptions nl_read;
-  nl_read.bands = {"NIGHTLIGHTS"};
-  nl_read.resampling = raster::Resampling::nearest;
-
-  std::mutex reported_mutex;
-  std::set<std::string> reported;
-  auto report_unreadable = [&](const std::vector<std::string>& errors) {
-    std::lock_guard<std::mutex> lock(reported_mutex);
-    for (const auto& e : errors) {
-      // Once per file (the message starts with it), whatever the clusters that met it.
-      const std::string file = e.substr(0, e.find(": "));
-      if (reported.insert(file).second) {
-        spdlog::warn("scene skipped: {}", e);
-        tally.add("unreadable_scene", file);
-      }
-    }
-  };
-
   store::run_import(
       writer, clusters.size(), opt.threads, [&](std::size_t i) { return clusters[i]->id; },
       [&](std::size_t i, store::Example& ex) -> store::Loaded {
         const store::DhsCluster& c = *clusters[i];
-        raster::TileGrid grid;
-        try {
-          grid = raster::make_grid(c.lon, c.lat, size, 30, "EPSG:3857", true);
-        } catch (const UsageError& e) {
-          spdlog::warn("{}: line {}: cluster {}: {}", labels.path, c.line, c.id, e.what());
-          return {"bad_location", c.id, {}};
+        const std::string status = tiles.cut(c.lon, c.lat, c.year, ex.as<float>("x"));
+        if (!status.empty()) {
+          if (status == "bad_location")
+            spdlog::warn("{}: line {}: cluster {}: bad location", labels.path, c.line, c.id);
+          return {status, c.id, {}};
         }
-        const std::string start = fmt::format("{:04d}-01-01", c.year - 1);
-        const std::string end = fmt::format("{:04d}-12-31", c.year + 1);
-        raster::SceneTile optical = raster::tile_from_scenes(in_window(imagery.landsat, start, end), grid, landsat_read,
-                                                             raster::Composite::median, true);
-        report_unreadable(optical.unreadable);
-        if (optical.scenes == 0) return {"no_record", c.id, {}};
-
-        raster::SceneTile lights;
-        if (c.year <= 2011) {
-          std::vector<const raster::Scene*> dmsp;
-          if (c.year >= 1996) {
-            const raster::DmspCalibration cal = raster::dmsp_calibration(static_cast<int>(c.year));
-            for (const auto& s : imagery.dmsp) {
-              if (fs::path(s.files.front()).filename().string().find(cal.image) != std::string::npos) {
-                dmsp.push_back(&s);
-              }
-            }
-          }
-          lights = raster::tile_from_scenes(dmsp, grid, nl_read, raster::Composite::first, true);
-        } else {
-          lights = raster::tile_from_scenes(in_window(imagery.viirs, start, end), grid, nl_read,
-                                            raster::Composite::median, true);
-        }
-        report_unreadable(lights.unreadable);
-        if (lights.scenes == 0) return {"missing_bands", c.id, {}};
-
-        // Band planes in the release's order; pixels without a value (masked everywhere, or
-        // outside every scene) are 0, as neighborhoodToArray's default.
-        float* x = ex.as<float>("x");
-        auto copy_plane = [&](const raster::WarpedTile& t, int band, std::size_t to) {
-          const float* src = t.values.data() + static_cast<std::size_t>(band) * plane;
-          float* dst = x + to * plane;
-          for (std::size_t p = 0; p < plane; ++p) dst[p] = std::isfinite(src[p]) ? src[p] : 0.0f;
-        };
-        for (int b = 0; b < 7; ++b) copy_plane(optical.tile, b, static_cast<std::size_t>(b));
-        copy_plane(lights.tile, 0, 7);
         store::fill_dhs_example(ex, c, labels, task);
         return {};
       },
       tally, opt.progress, "processed", "processed");
+  return finish_prepare(writer, tally, task, opt, DhsTiles::settings(size), tiles.summary().dump());
+}
 
-  nlohmann::ordered_json settings;
-  settings["size"] = size;
-  settings["res_m"] = 30;
-  settings["crs"] = "EPSG:3857";
-  settings["row_order"] = "south_up";
-  settings["landsat"] = "median of BLUE, GREEN, RED, SWIR1, SWIR2, TEMP1, NIR over (year-1)-01-01..(year+1)-12-31";
-  settings["qa_mask"] = "pixel_qa bits 3 (cloud shadow), 4 (snow), 5 (cloud)";
-  settings["nightlights"] = "DMSP calibrated image of the survey year (<= 2011), else median of monthly VIIRS";
-  settings["resampling"] = "nearest";
-  settings["masked_value"] = 0;
-  return finish_prepare(writer, tally, task, opt, settings.dump(), imagery.summary.dump());
+store::ImportReport prepare_lsms(const TaskCard& task, const TaskRegistry& registry, const PrepareOptions& opt) {
+  raster::init_gdal();
+  // The static file of coordinates sits beside the pairs file, as in the release's final_labels/.
+  const fs::path coords = fs::path(opt.labels).parent_path() / "asset_infrstructure_indicies_lsms.csv";
+  if (!fs::exists(coords)) {
+    fail<InputError>("{}: no asset_infrstructure_indicies_lsms.csv beside the pairs file (the EA coordinates)",
+                     opt.labels);
+  }
+  const std::vector<store::LsmsPair> all = store::read_lsms_pairs(opt.labels, coords);
+  const store::Schema schema = store::schema_from_card(task, registry);
+  const int size = static_cast<int>(schema.field("x_before").shape.at(1));
+  store::Tally tally;
+  DhsTiles tiles(opt, tally, size);
+
+  const auto [first, last] = shard_rows(all.size(), opt.shard, opt.shards);
+  std::vector<const store::LsmsPair*> pairs;
+  for (std::size_t r = first; r < last; ++r) {
+    const auto& p = all[r];
+    if (!std::isfinite(p.lat) || !std::isfinite(p.lon) || (p.lat == 0 && p.lon == 0)) {
+      tally.add("no_location", p.id());
+    } else {
+      pairs.push_back(&p);
+    }
+  }
+  store::StoreWriter writer(opt.out, schema, writer_options(opt, "lsms_pair"));
+  writer.add_source_file(store::describe_file(opt.labels));
+  writer.add_source_file(store::describe_file(coords));
+  store::run_import(
+      writer, pairs.size(), opt.threads, [&](std::size_t i) { return pairs[i]->id(); },
+      [&](std::size_t i, store::Example& ex) -> store::Loaded {
+        const store::LsmsPair& p = *pairs[i];
+        // Both tiles at the EA's location (the first year's coordinates), each with its year's
+        // window and night-light sensor; a pair missing either tile is left out.
+        for (const auto& [field, year] : {std::pair<const char*, std::int64_t>{"x_before", p.year_x},
+                                          std::pair<const char*, std::int64_t>{"x_after", p.year_y}}) {
+          const std::string status = tiles.cut(p.lon, p.lat, year, ex.as<float>(field));
+          if (!status.empty())
+            return {fmt::format("{} ({})", status, field == std::string("x_before") ? "year.x" : "year.y"), p.id(), {}};
+        }
+        store::fill_lsms_example(ex, p, task);
+        return {};
+      },
+      tally, opt.progress, "processed", "processed");
+  return finish_prepare(writer, tally, task, opt, DhsTiles::settings(size), tiles.summary().dump());
 }
 
 }  // namespace sbench::prepare

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gdal.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "sbench/core/error.hpp"
@@ -73,17 +74,18 @@ void SynthWriter::commit() {
 }
 
 std::vector<std::string> synth_families() {
-  return {"dhs"};
+  return {"dhs", "lsms_pair"};
 }
 
 SynthResult synth_task(const TaskCard& task, const SynthOptions& opt) {
-  if (task.family != "dhs") {
+  const auto families = synth_families();
+  if (std::find(families.begin(), families.end(), task.family) == families.end()) {
     fail<UsageError>("sbench synth does not write {} ({} family) yet; it writes the {} tasks (docs/prepare.md)",
                      task.id, task.family, fmt::join(synth_families(), ", "));
   }
   raster::init_gdal();
   SynthWriter out(opt.out);
-  SynthResult r = synth_dhs(task, opt, out);
+  SynthResult r = task.family == "dhs" ? synth_dhs(task, opt, out) : synth_lsms(task, opt, out);
   r.files = out.files();
   out.commit();
   const fs::path dir = opt.out;

@@ -130,6 +130,202 @@ std::vector<LandsatDate> landsat_dates(int year, bool outside) {
   return v;
 }
 
+struct Area {
+  std::string utm;  // the scenes' CRS
+  int path = 0, row = 0;
+  double lat = 0;
+};
+
+// Writes, for the clusters of one area (their level d as of `year`), the Landsat products of the
+// window around `year` and the night lights of `year` (into nl_dir); with outside_scene, one more
+// Landsat acquisition two years after the window.
+void write_imagery(SynthWriter& out, std::mt19937_64& rng, const Area& area, const std::vector<Cluster>& clusters,
+                   int year, const std::string& nl_dir, bool outside_scene) {
+  std::uniform_real_distribution<double> unif(0, 1);
+  std::normal_distribution<double> normal(0, 1);
+  auto u = [&](double lo, double hi) { return lo + (hi - lo) * unif(rng); };
+  Transform to_utm("EPSG:4326", area.utm), to_geo(area.utm, "EPSG:4326");
+  const Fields fields{&clusters};
+  // Landsat scenes: the clusters' box plus 4.5 km, on the 30 m grid of the zone (edges on 15 m).
+  double x0 = 1e18, x1 = -1e18, y0 = 1e18, y1 = -1e18;
+  for (const auto& c : clusters) {
+    x0 = std::min(x0, c.x), x1 = std::max(x1, c.x), y0 = std::min(y0, c.y), y1 = std::max(y1, c.y);
+  }
+  x0 = std::floor((x0 - 4500) / 30) * 30 + 15, y1 = std::ceil((y1 + 4500) / 30) * 30 + 15;
+  const int w = static_cast<int>(std::ceil((x1 + 4500 - x0) / 30)),
+            h = static_cast<int>(std::ceil((y1 - (y0 - 4500)) / 30));
+  const double gt[6] = {x0, 30, 0, y1, 0, -30};
+  const std::string utm_wkt = to_utm.wkt_to();
+  // The planted surface, per pixel: built-up share.
+  std::vector<double> built(static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
+  for (int r = 0; r < h; ++r) {
+    for (int col = 0; col < w; ++col) {
+      built[static_cast<std::size_t>(r) * w + col] = fields.built(x0 + (col + 0.5) * 30, y1 - (r + 0.5) * 30);
+    }
+  }
+  for (const LandsatDate& ld : landsat_dates(year, outside_scene)) {
+    const bool outside = ld.y > year + 1;
+    const std::string letters = ld.mission == 8 ? "LC08" : ld.mission == 7 ? "LE07" : "LT05";
+    const std::string product =
+        fmt::format("{}_L1TP_{:03d}{:03d}_{}_20190101_01_T1", letters, area.path, area.row, ymd(ld.y, ld.m, ld.d));
+    const std::string dir = fmt::format("landsat/{}", product);
+    // Reflectance of bare/vegetated land (0) and of built-up land (1), per band, and the
+    // thermal band in kelvin: the planted signal (docs/prepare.md).
+    struct BandPlan {
+      const char* name;
+      double base, built;
+    };
+    const std::vector<BandPlan> plan = {{"ULTRABLUE", 0.045, 0.045}, {"BLUE", 0.05, 0.05}, {"GREEN", 0.07, 0.06},
+                                        {"RED", 0.06, 0.10},         {"NIR", 0.28, -0.12}, {"SWIR1", 0.20, 0.08},
+                                        {"SWIR2", 0.13, 0.10},       {"TEMP1", 296, 8}};
+    const double gain = outside ? 2.5 : 1 + 0.03 * normal(rng);
+    // Clouds (1-2 per date) with their shadows offset 900 m to the south-east.
+    struct Blob {
+      double x, y, r;
+    };
+    std::vector<Blob> clouds;
+    const int nclouds = 1 + static_cast<int>(unif(rng) * 2);
+    for (int c = 0; c < nclouds; ++c) clouds.push_back({u(x0, x0 + w * 30), u(y1 - h * 30, y1), u(1200, 2500)});
+    std::vector<std::uint16_t> qa(built.size());
+    const std::uint16_t clear = ld.mission == 8 ? 322 : 66, cloud = ld.mission == 8 ? 480 : 224,
+                        shadow = ld.mission == 8 ? 328 : 72;
+    const bool slc_off = ld.mission == 7 && ld.y >= 2004;
+    for (int r = 0; r < h; ++r) {
+      for (int col = 0; col < w; ++col) {
+        const double x = x0 + (col + 0.5) * 30, y = y1 - (r + 0.5) * 30;
+        std::uint16_t q = clear;
+        for (const auto& b : clouds) {
+          if ((x - b.x - 900) * (x - b.x - 900) + (y - b.y + 900) * (y - b.y + 900) < b.r * b.r) q = shadow;
+        }
+        for (const auto& b : clouds) {
+          if ((x - b.x) * (x - b.x) + (y - b.y) * (y - b.y) < b.r * b.r) q = cloud;
+        }
+        // Landsat 7 after the scan-line corrector failed (2003): wedge-shaped gaps of fill.
+        if (slc_off && (col + r / 4) % 37 < 2) q = 1;
+        qa[static_cast<std::size_t>(r) * w + col] = q;
+      }
+    }
+    const auto& lb =
+        ld.mission == 8
+            ? std::vector<std::pair<int, const char*>>{{1, "ULTRABLUE"}, {2, "BLUE"},  {3, "GREEN"}, {4, "RED"},
+                                                       {5, "NIR"},       {6, "SWIR1"}, {7, "SWIR2"}, {10, "TEMP1"}}
+            : std::vector<std::pair<int, const char*>>{{1, "BLUE"},  {2, "GREEN"}, {3, "RED"},  {4, "NIR"},
+                                                       {5, "SWIR1"}, {7, "SWIR2"}, {6, "TEMP1"}};
+    for (const auto& [number, name] : lb) {
+      const BandPlan& p =
+          *std::find_if(plan.begin(), plan.end(), [&](const BandPlan& b) { return b.name == std::string(name); });
+      const bool thermal = std::string(name) == "TEMP1";
+      std::vector<std::int16_t> v(built.size());
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        double value = (p.base + p.built * built[i]) * (thermal ? 1 : gain);
+        if (qa[i] == cloud) value = thermal ? 272 : 0.5 + 0.02 * normal(rng);
+        if (qa[i] == shadow && !thermal) value *= 0.4;
+        value += thermal ? 0.3 * normal(rng) : 0.004 * normal(rng);
+        v[i] = qa[i] == 1 ? std::int16_t(-9999)
+                          : static_cast<std::int16_t>(std::lround(thermal ? value * 10 : value * 10000));
+      }
+      const std::string file = fmt::format("{}/{}_{}_band{}.tif", dir, product, thermal ? "bt" : "sr", number);
+      out.write_tif(file, w, h, GDT_Int16, v.data(), utm_wkt, gt, -9999.0);
+    }
+    out.write_tif(fmt::format("{}/{}_pixel_qa.tif", dir, product), w, h, GDT_UInt16, qa.data(), utm_wkt, gt, 1.0);
+    std::size_t clouded = 0;
+    for (auto q : qa) clouded += q == cloud;
+    out.write_text(
+        fmt::format("{}/{}_MTL.txt", dir, product),
+        fmt::format("GROUP = L1_METADATA_FILE\n  GROUP = METADATA_FILE_INFO\n    LANDSAT_PRODUCT_ID = \"{}\"\n"
+                    "    COLLECTION_NUMBER = 01\n  END_GROUP = METADATA_FILE_INFO\n"
+                    "  GROUP = PRODUCT_METADATA\n    SPACECRAFT_ID = \"LANDSAT_{}\"\n"
+                    "    DATE_ACQUIRED = {:04d}-{:02d}-{:02d}\n    WRS_PATH = {}\n    WRS_ROW = {}\n"
+                    "    MAP_PROJECTION = \"UTM\"\n  END_GROUP = PRODUCT_METADATA\n"
+                    "  GROUP = IMAGE_ATTRIBUTES\n    CLOUD_COVER = {:.2f}\n  END_GROUP = IMAGE_ATTRIBUTES\n"
+                    "END_GROUP = L1_METADATA_FILE\nEND\n",
+                    product, ld.mission, ld.y, ld.m, ld.d, area.path, area.row,
+                    100.0 * static_cast<double>(clouded) / static_cast<double>(qa.size())));
+  }
+
+  // Night lights on their global grids (30" DMSP, 15" VIIRS), clipped to the survey's box.
+  double lon0 = x0, lat1 = y1, lon1 = x0 + w * 30, lat0 = y1 - h * 30;
+  {
+    double a = x0, b = y1 - h * 30, c = x0 + w * 30, d2 = y1;
+    double xs[4] = {a, c, a, c}, ys[4] = {b, b, d2, d2};
+    lon0 = 1e9, lon1 = -1e9, lat0 = 1e9, lat1 = -1e9;
+    for (int i = 0; i < 4; ++i) {
+      to_geo(xs[i], ys[i]);
+      lon0 = std::min(lon0, xs[i]), lon1 = std::max(lon1, xs[i]), lat0 = std::min(lat0, ys[i]),
+      lat1 = std::max(lat1, ys[i]);
+    }
+    lon0 -= 0.03, lon1 += 0.03, lat0 -= 0.03, lat1 += 0.03;
+  }
+  auto lights_grid = [&](double step, auto&& value) {
+    const double gx0 = std::floor(lon0 / step) * step, gy1 = std::ceil(lat1 / step) * step;
+    const int gw = static_cast<int>(std::ceil((lon1 - gx0) / step)),
+              gh = static_cast<int>(std::ceil((gy1 - lat0) / step));
+    std::vector<float> v(static_cast<std::size_t>(gw) * static_cast<std::size_t>(gh));
+    for (int r = 0; r < gh; ++r) {
+      for (int col = 0; col < gw; ++col) {
+        double x = gx0 + (col + 0.5) * step, y = gy1 - (r + 0.5) * step;
+        to_utm(x, y);
+        v[static_cast<std::size_t>(r) * gw + col] = static_cast<float>(value(x, y));
+      }
+    }
+    return std::make_tuple(std::move(v), gw, gh, std::array<double, 6>{gx0, step, 0, gy1, 0, -step});
+  };
+  const std::string geo_wkt = to_geo.wkt_to();
+  if (year <= 2011) {
+    // The survey year's radiance-calibrated image (raw DN-like values before SustainBench's
+    // calibration), and another year's image over the same area that prepare must not use.
+    const std::string right = year == 2011   ? "F16_20100111-20110731"
+                              : year >= 2009 ? "F16_20100111-20101209"
+                                             : "F16_20051128-20061224";
+    for (const auto& [image, scale] : {std::pair<std::string, double>{right, 1.0}, {"F14_20040118-20041216", 0.3}}) {
+      auto [v, gw, gh, g] = lights_grid(1.0 / 120, [&](double x, double y) {
+        return std::min(63.0, scale * (0.5 + fields.lights(x, y, [](double d) { return 4 + 50 * d; })));
+      });
+      out.write_tif(fmt::format("{}/{}_rad_v4.avg_vis.tif", nl_dir, image), gw, gh, GDT_Float32, v.data(), geo_wkt,
+                    g.data(), std::nullopt);
+    }
+  } else {
+    for (int y = year - 1; y <= year + 1; ++y) {
+      for (int m = 1; m <= 12; ++m) {
+        if (y * 100 + m < 201204) continue;  // the monthly VIIRS composites begin in April 2012
+        const double season = 1 + 0.15 * std::sin(2 * 3.14159265358979 * m / 12.0) + 0.05 * normal(rng);
+        auto [v, gw, gh, g] = lights_grid(1.0 / 240, [&](double x, double yy) {
+          return season * (0.2 + fields.lights(x, yy, [](double d) { return 0.5 + 30 * d * d; }));
+        });
+        const std::string tile = area.lat >= 0 ? "75N060W" : "00N060W";
+        out.write_tif(fmt::format("{}/SVDNB_npp_{}-{}_{}_vcmcfg_v10_c{}1200.avg_rade9h.tif", nl_dir, ymd(y, m, 1),
+                                  ymd(y, m, days_in_month(y, m)), tile, ymd(y + (m == 12), m % 12 + 1, 5)),
+                      gw, gh, GDT_Float32, v.data(), geo_wkt, g.data(), std::nullopt);
+      }
+    }
+  }
+}
+
+// k clusters on a jittered grid 4.5 km apart around (lon, lat), so that a tile (7.65 km) holds
+// its own settlement and only the edges of its neighbours'; coordinates rounded to 1e-6 degree.
+std::vector<Cluster> place_clusters(std::mt19937_64& rng, double lon0, double lat0, int k) {
+  std::uniform_real_distribution<double> unif(0, 1);
+  auto u = [&](double lo, double hi) { return lo + (hi - lo) * unif(rng); };
+  const std::string utm = raster::utm_crs(lon0, lat0);
+  Transform to_utm("EPSG:4326", utm), to_geo(utm, "EPSG:4326");
+  double cx = lon0, cy = lat0;
+  to_utm(cx, cy);
+  const int cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(k))));
+  const int rows = (k + cols - 1) / cols;
+  std::vector<Cluster> clusters;
+  for (int i = 0; i < k; ++i) {
+    Cluster c;
+    c.x = cx + ((i % cols) - (cols - 1) / 2.0) * 4500 + u(-400, 400);
+    c.y = cy + ((i / cols) - (rows - 1) / 2.0) * 4500 + u(-400, 400);
+    double lon = c.x, lat = c.y;
+    to_geo(lon, lat);
+    c.lon = std::round(lon * 1e6) / 1e6;
+    c.lat = std::round(lat * 1e6) / 1e6;
+    clusters.push_back(c);
+  }
+  return clusters;
+}
+
 }  // namespace
 
 SynthResult synth_dhs(const TaskCard& task, const SynthOptions& opt, SynthWriter& out) {
@@ -153,26 +349,11 @@ SynthResult synth_dhs(const TaskCard& task, const SynthOptions& opt, SynthWriter
     const Survey& sv = surveys()[si];
     const int k = n / static_cast<int>(ns) + (static_cast<int>(si) < n % static_cast<int>(ns) ? 1 : 0);
     const std::string utm = raster::utm_crs(sv.lon, sv.lat);
-    Transform to_utm("EPSG:4326", utm), to_geo(utm, "EPSG:4326");
-    double cx = sv.lon, cy = sv.lat;
-    to_utm(cx, cy);
-    // Clusters on a jittered grid 4.5 km apart, so that a tile (7.65 km) holds its own
-    // settlement and only the edges of its neighbours'.
-    const int cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(k))));
-    const int rows = (k + cols - 1) / cols;
-    std::vector<Cluster> clusters;
     const std::string survey_id = fmt::format("{}-{}-{}", sv.country, sv.year, sv.round);
-    for (int i = 0; i < k; ++i) {
-      Cluster c;
-      c.id = fmt::format("{}-{:08d}", survey_id, i + 1);
-      c.x = cx + ((i % cols) - (cols - 1) / 2.0) * 4500 + u(-400, 400);
-      c.y = cy + ((i / cols) - (rows - 1) / 2.0) * 4500 + u(-400, 400);
-      double lon = c.x, lat = c.y;
-      to_geo(lon, lat);
-      c.lon = std::round(lon * 1e6) / 1e6;
-      c.lat = std::round(lat * 1e6) / 1e6;
-      c.d = u(0.05, 0.95);
-      clusters.push_back(c);
+    std::vector<Cluster> clusters = place_clusters(rng, sv.lon, sv.lat, k);
+    for (std::size_t i = 0; i < clusters.size(); ++i) {
+      clusters[i].id = fmt::format("{}-{:08d}", survey_id, i + 1);
+      clusters[i].d = u(0.05, 0.95);
     }
     // Labels: linear in d plus noise (docs/prepare.md), NA where a cluster has under 5 observations.
     for (std::size_t i = 0; i < clusters.size(); ++i) {
@@ -205,165 +386,91 @@ SynthResult synth_dhs(const TaskCard& task, const SynthOptions& opt, SynthWriter
                          sv.country, sv.year, clusters.front().lat, clusters.front().lon, k + 1);
     }
 
-    const Fields fields{&clusters};
-    // Landsat scenes: the clusters' box plus 4.5 km, on the 30 m grid of the zone (edges on 15 m).
-    double x0 = 1e18, x1 = -1e18, y0 = 1e18, y1 = -1e18;
-    for (const auto& c : clusters) {
-      x0 = std::min(x0, c.x), x1 = std::max(x1, c.x), y0 = std::min(y0, c.y), y1 = std::max(y1, c.y);
-    }
-    x0 = std::floor((x0 - 4500) / 30) * 30 + 15, y1 = std::ceil((y1 + 4500) / 30) * 30 + 15;
-    const int w = static_cast<int>(std::ceil((x1 + 4500 - x0) / 30)),
-              h = static_cast<int>(std::ceil((y1 - (y0 - 4500)) / 30));
-    const double gt[6] = {x0, 30, 0, y1, 0, -30};
-    const std::string utm_wkt = to_utm.wkt_to();
-    // The planted surface, per pixel: built-up share.
-    std::vector<double> built(static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
-    for (int r = 0; r < h; ++r) {
-      for (int col = 0; col < w; ++col) {
-        built[static_cast<std::size_t>(r) * w + col] = fields.built(x0 + (col + 0.5) * 30, y1 - (r + 0.5) * 30);
-      }
-    }
-    for (const LandsatDate& ld : landsat_dates(sv.year, si == 0)) {
-      const bool outside = ld.y > sv.year + 1;
-      const std::string letters = ld.mission == 8 ? "LC08" : ld.mission == 7 ? "LE07" : "LT05";
-      const std::string product =
-          fmt::format("{}_L1TP_{:03d}{:03d}_{}_20190101_01_T1", letters, sv.path, sv.row, ymd(ld.y, ld.m, ld.d));
-      const std::string dir = fmt::format("landsat/{}", product);
-      // Reflectance of bare/vegetated land (0) and of built-up land (1), per band, and the
-      // thermal band in kelvin: the planted signal (docs/prepare.md).
-      struct BandPlan {
-        const char* name;
-        double base, built;
-      };
-      const std::vector<BandPlan> plan = {{"ULTRABLUE", 0.045, 0.045}, {"BLUE", 0.05, 0.05}, {"GREEN", 0.07, 0.06},
-                                          {"RED", 0.06, 0.10},         {"NIR", 0.28, -0.12}, {"SWIR1", 0.20, 0.08},
-                                          {"SWIR2", 0.13, 0.10},       {"TEMP1", 296, 8}};
-      const double gain = outside ? 2.5 : 1 + 0.03 * normal(rng);
-      // Clouds (1-2 per date) with their shadows offset 900 m to the south-east.
-      struct Blob {
-        double x, y, r;
-      };
-      std::vector<Blob> clouds;
-      const int nclouds = 1 + static_cast<int>(unif(rng) * 2);
-      for (int c = 0; c < nclouds; ++c) clouds.push_back({u(x0, x0 + w * 30), u(y1 - h * 30, y1), u(1200, 2500)});
-      std::vector<std::uint16_t> qa(built.size());
-      const std::uint16_t clear = ld.mission == 8 ? 322 : 66, cloud = ld.mission == 8 ? 480 : 224,
-                          shadow = ld.mission == 8 ? 328 : 72;
-      const bool slc_off = ld.mission == 7 && ld.y >= 2004;
-      for (int r = 0; r < h; ++r) {
-        for (int col = 0; col < w; ++col) {
-          const double x = x0 + (col + 0.5) * 30, y = y1 - (r + 0.5) * 30;
-          std::uint16_t q = clear;
-          for (const auto& b : clouds) {
-            if ((x - b.x - 900) * (x - b.x - 900) + (y - b.y + 900) * (y - b.y + 900) < b.r * b.r) q = shadow;
-          }
-          for (const auto& b : clouds) {
-            if ((x - b.x) * (x - b.x) + (y - b.y) * (y - b.y) < b.r * b.r) q = cloud;
-          }
-          // Landsat 7 after the scan-line corrector failed (2003): wedge-shaped gaps of fill.
-          if (slc_off && (col + r / 4) % 37 < 2) q = 1;
-          qa[static_cast<std::size_t>(r) * w + col] = q;
-        }
-      }
-      const auto& lb =
-          ld.mission == 8
-              ? std::vector<std::pair<int, const char*>>{{1, "ULTRABLUE"}, {2, "BLUE"},  {3, "GREEN"}, {4, "RED"},
-                                                         {5, "NIR"},       {6, "SWIR1"}, {7, "SWIR2"}, {10, "TEMP1"}}
-              : std::vector<std::pair<int, const char*>>{{1, "BLUE"},  {2, "GREEN"}, {3, "RED"},  {4, "NIR"},
-                                                         {5, "SWIR1"}, {7, "SWIR2"}, {6, "TEMP1"}};
-      for (const auto& [number, name] : lb) {
-        const BandPlan& p =
-            *std::find_if(plan.begin(), plan.end(), [&](const BandPlan& b) { return b.name == std::string(name); });
-        const bool thermal = std::string(name) == "TEMP1";
-        std::vector<std::int16_t> v(built.size());
-        for (std::size_t i = 0; i < v.size(); ++i) {
-          double value = (p.base + p.built * built[i]) * (thermal ? 1 : gain);
-          if (qa[i] == cloud) value = thermal ? 272 : 0.5 + 0.02 * normal(rng);
-          if (qa[i] == shadow && !thermal) value *= 0.4;
-          value += thermal ? 0.3 * normal(rng) : 0.004 * normal(rng);
-          v[i] = qa[i] == 1 ? std::int16_t(-9999)
-                            : static_cast<std::int16_t>(std::lround(thermal ? value * 10 : value * 10000));
-        }
-        const std::string file = fmt::format("{}/{}_{}_band{}.tif", dir, product, thermal ? "bt" : "sr", number);
-        out.write_tif(file, w, h, GDT_Int16, v.data(), utm_wkt, gt, -9999.0);
-      }
-      out.write_tif(fmt::format("{}/{}_pixel_qa.tif", dir, product), w, h, GDT_UInt16, qa.data(), utm_wkt, gt, 1.0);
-      std::size_t clouded = 0;
-      for (auto q : qa) clouded += q == cloud;
-      out.write_text(
-          fmt::format("{}/{}_MTL.txt", dir, product),
-          fmt::format("GROUP = L1_METADATA_FILE\n  GROUP = METADATA_FILE_INFO\n    LANDSAT_PRODUCT_ID = \"{}\"\n"
-                      "    COLLECTION_NUMBER = 01\n  END_GROUP = METADATA_FILE_INFO\n"
-                      "  GROUP = PRODUCT_METADATA\n    SPACECRAFT_ID = \"LANDSAT_{}\"\n"
-                      "    DATE_ACQUIRED = {:04d}-{:02d}-{:02d}\n    WRS_PATH = {}\n    WRS_ROW = {}\n"
-                      "    MAP_PROJECTION = \"UTM\"\n  END_GROUP = PRODUCT_METADATA\n"
-                      "  GROUP = IMAGE_ATTRIBUTES\n    CLOUD_COVER = {:.2f}\n  END_GROUP = IMAGE_ATTRIBUTES\n"
-                      "END_GROUP = L1_METADATA_FILE\nEND\n",
-                      product, ld.mission, ld.y, ld.m, ld.d, sv.path, sv.row,
-                      100.0 * static_cast<double>(clouded) / static_cast<double>(qa.size())));
-    }
-
-    // Night lights on their global grids (30" DMSP, 15" VIIRS), clipped to the survey's box.
-    double lon0 = x0, lat1 = y1, lon1 = x0 + w * 30, lat0 = y1 - h * 30;
-    {
-      double a = x0, b = y1 - h * 30, c = x0 + w * 30, d2 = y1;
-      double xs[4] = {a, c, a, c}, ys[4] = {b, b, d2, d2};
-      lon0 = 1e9, lon1 = -1e9, lat0 = 1e9, lat1 = -1e9;
-      for (int i = 0; i < 4; ++i) {
-        to_geo(xs[i], ys[i]);
-        lon0 = std::min(lon0, xs[i]), lon1 = std::max(lon1, xs[i]), lat0 = std::min(lat0, ys[i]),
-        lat1 = std::max(lat1, ys[i]);
-      }
-      lon0 -= 0.03, lon1 += 0.03, lat0 -= 0.03, lat1 += 0.03;
-    }
-    auto lights_grid = [&](double step, auto&& value) {
-      const double gx0 = std::floor(lon0 / step) * step, gy1 = std::ceil(lat1 / step) * step;
-      const int gw = static_cast<int>(std::ceil((lon1 - gx0) / step)),
-                gh = static_cast<int>(std::ceil((gy1 - lat0) / step));
-      std::vector<float> v(static_cast<std::size_t>(gw) * static_cast<std::size_t>(gh));
-      for (int r = 0; r < gh; ++r) {
-        for (int col = 0; col < gw; ++col) {
-          double x = gx0 + (col + 0.5) * step, y = gy1 - (r + 0.5) * step;
-          to_utm(x, y);
-          v[static_cast<std::size_t>(r) * gw + col] = static_cast<float>(value(x, y));
-        }
-      }
-      return std::make_tuple(std::move(v), gw, gh, std::array<double, 6>{gx0, step, 0, gy1, 0, -step});
-    };
-    const std::string geo_wkt = to_geo.wkt_to();
-    const std::string nl_dir = fmt::format("nightlights/{}", survey_id.substr(0, 7));
-    if (sv.year <= 2011) {
-      // The survey year's radiance-calibrated image (raw DN-like values before SustainBench's
-      // calibration), and another year's image over the same area that prepare must not use.
-      const std::string right = sv.year == 2011   ? "F16_20100111-20110731"
-                                : sv.year >= 2009 ? "F16_20100111-20101209"
-                                                  : "F16_20051128-20061224";
-      for (const auto& [image, scale] : {std::pair<std::string, double>{right, 1.0}, {"F14_20040118-20041216", 0.3}}) {
-        auto [v, gw, gh, g] = lights_grid(1.0 / 120, [&](double x, double y) {
-          return std::min(63.0, scale * (0.5 + fields.lights(x, y, [](double d) { return 4 + 50 * d; })));
-        });
-        out.write_tif(fmt::format("{}/{}_rad_v4.avg_vis.tif", nl_dir, image), gw, gh, GDT_Float32, v.data(), geo_wkt,
-                      g.data(), std::nullopt);
-      }
-    } else {
-      for (int y = sv.year - 1; y <= sv.year + 1; ++y) {
-        for (int m = 1; m <= 12; ++m) {
-          const double season = 1 + 0.15 * std::sin(2 * 3.14159265358979 * m / 12.0) + 0.05 * normal(rng);
-          auto [v, gw, gh, g] = lights_grid(1.0 / 240, [&](double x, double yy) {
-            return season * (0.2 + fields.lights(x, yy, [](double d) { return 0.5 + 30 * d * d; }));
-          });
-          const std::string tile = sv.lat >= 0 ? "75N060W" : "00N060W";
-          out.write_tif(fmt::format("{}/SVDNB_npp_{}-{}_{}_vcmcfg_v10_c{}1200.avg_rade9h.tif", nl_dir, ymd(y, m, 1),
-                                    ymd(y, m, days_in_month(y, m)), tile, ymd(y + (m == 12), m % 12 + 1, 5)),
-                        gw, gh, GDT_Float32, v.data(), geo_wkt, g.data(), std::nullopt);
-        }
-      }
-    }
+    write_imagery(out, rng, Area{utm, sv.path, sv.row, sv.lat}, clusters, sv.year,
+                  fmt::format("nightlights/{}", survey_id.substr(0, 7)), si == 0);
   }
   out.write_text("dhs_final_labels.csv", csv.str());
 
   SynthResult result;
   result.labels = "dhs_final_labels.csv";
+  result.imagery = {"landsat", "nightlights"};
+  return result;
+}
+
+namespace {
+struct LsmsPanel {
+  const char* country;
+  int year_x, year_y;
+  double lon, lat;
+  int path, row;
+};
+
+// Three of the release's panels (SUSTAINBENCH.md 2.B): Nigeria 2010 -> 2015 (DMSP -> VIIRS),
+// Tanzania 2008 -> 2012, Malawi 2010 -> 2016.
+const std::vector<LsmsPanel>& panels() {
+  static const std::vector<LsmsPanel> p = {{"ng", 2010, 2015, 8.50, 10.50, 188, 53},
+                                           {"tz", 2008, 2012, 33.00, -3.00, 170, 62},
+                                           {"mw", 2010, 2016, 34.00, -13.50, 168, 69}};
+  return p;
+}
+}  // namespace
+
+SynthResult synth_lsms(const TaskCard& task, const SynthOptions& opt, SynthWriter& out) {
+  (void)task;
+  const int n = opt.n > 0 ? opt.n : 30;
+  if (n < static_cast<int>(panels().size())) {
+    fail<UsageError>("--n {}: the poverty_change synth writes {} panels, at least one area each", n, panels().size());
+  }
+  std::mt19937_64 rng(opt.seed);
+  std::uniform_real_distribution<double> unif(0, 1);
+  std::normal_distribution<double> normal(0, 1);
+  auto u = [&](double lo, double hi) { return lo + (hi - lo) * unif(rng); };
+  std::ostringstream pairs, coords;
+  pairs << "country,ea_id,year.x,year.y,asset_index,asset_index_diff,infrastructure_index,"
+           "infrastructure_index_diff,n\n";
+  coords << "country,year,ea_id,lat,lon,asset_index,infrastructure_index,n\n";
+  const std::size_t np = panels().size();
+  for (std::size_t pi = 0; pi < np; ++pi) {
+    const LsmsPanel& pn = panels()[pi];
+    const int k = n / static_cast<int>(np) + (static_cast<int>(pi) < n % static_cast<int>(np) ? 1 : 0);
+    std::vector<Cluster> before = place_clusters(rng, pn.lon, pn.lat, k);
+    std::vector<Cluster> after = before;
+    for (std::size_t i = 0; i < before.size(); ++i) {
+      before[i].id = after[i].id = fmt::format("{}{:07d}", 101 + pi, 10 * (i + 1));
+      // Development level at the first survey, and its change: the planted signal of the pair.
+      before[i].d = u(0.05, 0.75);
+      const double change = u(-0.10, 0.25);
+      after[i].d = std::clamp(before[i].d + change, 0.02, 0.98);
+      const double delta = after[i].d - before[i].d;
+      const int households = static_cast<int>(u(3, 25));
+      pairs << fmt::format("{},{},{},{},{:.6f},{:.6f},{:.6f},{:.6f},{}\n", pn.country, before[i].id, pn.year_x,
+                           pn.year_y, 2.6 * delta + 0.15 * normal(rng), 2.6 * delta + 0.1 * normal(rng),
+                           1.8 * delta + 0.1 * normal(rng), 1.8 * delta + 0.1 * normal(rng), households);
+      for (const Cluster* c : {&before[i], &after[i]}) {
+        coords << fmt::format("{},{},{},{:.6f},{:.6f},{:.6f},{:.6f},{}\n", pn.country,
+                              c == &before[i] ? pn.year_x : pn.year_y, c->id, c->lat, c->lon, -1 + 2.6 * c->d,
+                              -1 + 1.8 * c->d, households);
+      }
+    }
+    // Pairs the pipeline cannot use: an area without coordinates (first panel) and one far from
+    // every scene (second panel).
+    if (pi == 0) {
+      pairs << fmt::format("{},{}9999990,{},{},0.1,0.1,0.1,0.1,5\n", pn.country, 101 + pi, pn.year_x, pn.year_y);
+    } else if (pi == 1) {
+      const std::string ea = fmt::format("{}9999990", 101 + pi);
+      pairs << fmt::format("{},{},{},{},0.1,0.1,0.1,0.1,5\n", pn.country, ea, pn.year_x, pn.year_y);
+      for (int y : {pn.year_x, pn.year_y}) {
+        coords << fmt::format("{},{},{},{:.6f},{:.6f},0,0,5\n", pn.country, y, ea, pn.lat + 1.5, pn.lon);
+      }
+    }
+    const Area area{raster::utm_crs(pn.lon, pn.lat), pn.path, pn.row, pn.lat};
+    write_imagery(out, rng, area, before, pn.year_x, fmt::format("nightlights/{}_{}", pn.country, pn.year_x), false);
+    write_imagery(out, rng, area, after, pn.year_y, fmt::format("nightlights/{}_{}", pn.country, pn.year_y), false);
+  }
+  out.write_text("asset_infrstructure_indicies_lsms_over_time.csv", pairs.str());
+  out.write_text("asset_infrstructure_indicies_lsms.csv", coords.str());
+  SynthResult result;
+  result.labels = "asset_infrstructure_indicies_lsms_over_time.csv";
   result.imagery = {"landsat", "nightlights"};
   return result;
 }

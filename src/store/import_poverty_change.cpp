@@ -16,6 +16,7 @@
 #include "importers.hpp"
 #include "sbench/core/csv.hpp"
 #include "sbench/core/npy.hpp"
+#include "sbench/store/lsms.hpp"
 
 namespace sbench::store::detail {
 
@@ -23,24 +24,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Pair {
-  std::string country, ea;
-  std::int64_t year_x = 0, year_y = 0;
-  double index_diff = NAN, diff_index = NAN, n = NAN, lat = NAN, lon = NAN;
-  std::string id() const { return fmt::format("{}-{}-{}-{}", country, ea, year_x, year_y); }
-};
-
 fs::path find_file(const fs::path& from, const char* name) {
   for (const auto& c : {from / name, from / "final_labels" / name, from / "lsms_utils" / "final_labels" / name}) {
     if (fs::exists(c)) return c;
   }
   return {};
-}
-
-// EA ids are written as numbers in the label files: "101010001" and "101010001.0" are one id.
-std::string ea_text(const std::string& v) {
-  if (v.size() > 2 && v.compare(v.size() - 2, 2, ".0") == 0) return v.substr(0, v.size() - 2);
-  return v;
 }
 
 }  // namespace
@@ -56,39 +44,7 @@ ImportReport import_poverty_change(const TaskCard& task, const TaskRegistry& reg
   const fs::path tiles = opt.from / "lsms_npzs";
   if (!fs::is_directory(tiles)) fail<InputError>("{}: no lsms_npzs/ folder of tiles", opt.from.string());
 
-  std::map<std::tuple<std::string, std::string, std::int64_t>, std::pair<double, double>> coords;
-  if (!coords_path.empty()) {
-    CsvReader c(coords_path.string());
-    const std::size_t cc = c.column("country"), cy = c.column("year"), ce = c.column("ea_id"), clat = c.column("lat"),
-                      clon = c.column("lon");
-    CsvRow row;
-    while (c.next(row)) {
-      coords[{row[cc], ea_text(row[ce]), c.get_int(row, cy)}] = {c.get_double_or_nan(row, clat),
-                                                                 c.get_double_or_nan(row, clon)};
-    }
-  }
-  CsvReader csv(pairs_path.string());
-  const std::size_t c_country = csv.column("country"), c_ea = csv.column("ea_id"), c_x = csv.column("year.x"),
-                    c_y = csv.column("year.y"), c_diff = csv.column("asset_index_diff"),
-                    c_idx = csv.column("asset_index"), c_n = csv.column("n");
-  std::vector<Pair> pairs;
-  std::unordered_map<std::string, std::size_t> seen;
-  CsvRow row;
-  while (csv.next(row)) {
-    Pair p;
-    p.country = row[c_country];
-    p.ea = ea_text(row[c_ea]);
-    p.year_x = csv.get_int(row, c_x);
-    p.year_y = csv.get_int(row, c_y);
-    p.index_diff = csv.get_double_or_nan(row, c_diff);
-    p.diff_index = csv.get_double_or_nan(row, c_idx);
-    p.n = csv.get_double_or_nan(row, c_n);
-    if (auto it = coords.find({p.country, p.ea, p.year_x}); it != coords.end()) std::tie(p.lat, p.lon) = it->second;
-    if (auto [it, fresh] = seen.emplace(p.id(), row.line()); !fresh) {
-      fail<InputError>("{}: line {}: pair {} also on line {}", csv.name(), row.line(), p.id(), it->second);
-    }
-    pairs.push_back(std::move(p));
-  }
+  const std::vector<LsmsPair> pairs = read_lsms_pairs(pairs_path, coords_path);
 
   StoreWriter writer(opt.out, schema, writer_options(opt));
   writer.add_source_file(describe_file(pairs_path));
@@ -99,7 +55,7 @@ ImportReport import_poverty_change(const TaskCard& task, const TaskRegistry& reg
   run_import(
       writer, pairs.size(), opt.threads, [&](std::size_t i) { return pairs[i].id(); },
       [&](std::size_t i, Example& ex) -> Loaded {
-        const Pair& p = pairs[i];
+        const LsmsPair& p = pairs[i];
         Loaded out;
         for (auto [field, year] : {std::pair<std::size_t, std::int64_t>{before, p.year_x}, {after, p.year_y}}) {
           const fs::path file = tiles / fmt::format("{}_{}", p.country, year) / (p.ea + ".npz");
@@ -117,17 +73,7 @@ ImportReport import_poverty_change(const TaskCard& task, const TaskRegistry& reg
           std::memcpy(ex.bytes(field), px, x.nbytes());
           out.files.push_back(describe_file(file));
         }
-        ex.id = p.id();
-        ex.split = hash_split(ex.id, task.split.seed.value_or(0), task.split.fractions);
-        ex.set("asset_index_diff", p.index_diff);
-        ex.set("asset_index", p.diff_index);
-        ex.set("country", p.country);
-        ex.set("ea_id", p.ea);
-        ex.set("year_before", static_cast<double>(p.year_x));
-        ex.set("year_after", static_cast<double>(p.year_y));
-        ex.set("n", std::isfinite(p.n) ? p.n : -1.0);
-        ex.set("lat", p.lat);
-        ex.set("lon", p.lon);
+        fill_lsms_example(ex, p, task);
         return out;
       },
       tally, opt.progress);

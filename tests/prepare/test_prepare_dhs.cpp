@@ -361,3 +361,65 @@ TEST(Demo, RunsEveryStepAndWritesTheReportThenReplacesItsOwnFolderOnly) {
 
 }  // namespace
 }  // namespace sbench
+
+namespace sbench {
+namespace {
+
+TEST(LsmsPrepare, PairsOfTilesEqualTheIndependentBuildAndShardsMerge) {
+  test::TempDir d;
+  const auto synth =
+      test::run_sbench({"-q", "synth", "poverty_change", "--out", (d / "raw").string(), "--n", "12", "--seed", "5"});
+  ASSERT_EQ(synth.exit_code, 0) << synth.err;
+  const auto command = words(prepare_line(synth.out));
+  ASSERT_EQ(command.back(), (d / "raw").string() + ".h5") << synth.out;
+  std::vector<std::string> args = {"-q"};
+  args.insert(args.end(), command.begin() + 1, command.end());
+  const auto prep = test::run_sbench(args);
+  ASSERT_EQ(prep.exit_code, 0) << prep.err;
+  const fs::path store_path = d / "raw.h5";
+  store::StoreReader r(store_path);
+  EXPECT_EQ(r.schema().task, "poverty_change");
+  ASSERT_EQ(r.size(), 12u);
+  // Four areas per panel (ng 2010 -> 2015, tz 2008 -> 2012, mw 2010 -> 2016); the pair without
+  // coordinates and the one far from the imagery are reported, not stored.
+  const auto report = nlohmann::json::parse(r.attributes().at("prepare_report"));
+  EXPECT_EQ(report["counts"]["processed"], 12) << report.dump();
+  EXPECT_EQ(report["counts"]["no_location"], 1) << report.dump();
+  EXPECT_EQ(report["counts"]["no_record (year.x)"], 1) << report.dump();
+  EXPECT_EQ(report["samples"]["no_location"][0], "ng-1019999990-2010-2015");
+  const auto before = r.read_numbers("year_before"), after = r.read_numbers("year_after");
+  std::set<std::string> pairs;
+  for (std::size_t i = 0; i < r.size(); ++i) pairs.insert(fmt::format("{}-{}", before[i], after[i]));
+  EXPECT_EQ(pairs, (std::set<std::string>{"2010-2015", "2008-2012", "2010-2016"}));
+  // Both tiles of a pair of each panel, every pixel, against GDAL's warper and numpy: DMSP 2010 and
+  // VIIRS 2015, DMSP 2008 and VIIRS 2012, DMSP 2010 and VIIRS 2016.
+  test::run_python("dhs_prepare_reference.py",
+                   {(d / "raw").string(), store_path.string(), "--lsms", r.ids()[0], r.ids()[5], r.ids()[11]});
+  // The x_after tile differs from x_before: another window and sensor, and the planted change.
+  std::vector<float> a(8 * 255 * 255), b(8 * 255 * 255);
+  r.read("x_before", 0, 1, a.data());
+  r.read("x_after", 0, 1, b.data());
+  EXPECT_NE(a, b);
+
+  std::vector<std::string> merge = {"-q", "store", "merge"};
+  for (int k : {1, 0}) {
+    auto s = args;
+    s.back() = (d / fmt::format("s{}.h5", k)).string();
+    s.insert(s.end(), {"--shard", fmt::format("{}/2", k)});
+    ASSERT_EQ(test::run_sbench(s).exit_code, 0);
+    merge.push_back(s[s.size() - 3]);
+  }
+  merge.insert(merge.end(), {"--out", (d / "merged.h5").string()});
+  ASSERT_EQ(test::run_sbench(merge).exit_code, 0);
+  test::run_python("compare_stores.py", {store_path.string(), (d / "merged.h5").string()});
+
+  // The coordinates file must sit beside the pairs file.
+  fs::remove(d / "raw" / "asset_infrstructure_indicies_lsms.csv");
+  args.back() = (d / "none.h5").string();
+  const auto nocoords = test::run_sbench(args);
+  EXPECT_EQ(nocoords.exit_code, 1);
+  EXPECT_NE(nocoords.err.find("no asset_infrstructure_indicies_lsms.csv beside"), std::string::npos) << nocoords.err;
+}
+
+}  // namespace
+}  // namespace sbench

@@ -4,8 +4,9 @@ inputs with GDAL's warper (gdal.Warp, nearest) and numpy, following SUSTAINBENCH
 thermal x 0.1, per-pixel median, DMSP of the survey year with its inter-calibration or the median
 of the monthly VIIRS composites, masked pixels 0, row 0 at the south), compared with the store.
 
-usage: dhs_prepare_reference.py SYNTH_DIR STORE.h5 ID...
-Prints one line per cluster (max abs difference, differing pixels) and exits 1 on a difference.
+usage: dhs_prepare_reference.py SYNTH_DIR STORE.h5 ID...          (DHS clusters, inputs/x)
+       dhs_prepare_reference.py SYNTH_DIR STORE.h5 --lsms ID...   (poverty_change pairs: x_before, x_after)
+Prints one line per tile (max abs difference, differing pixels) and exits 1 on a difference.
 """
 import csv
 import glob
@@ -49,8 +50,7 @@ def warp(path, box):
     return ds.GetRasterBand(1).ReadAsArray()
 
 
-def expected(root, row):
-    year, lon, lat = int(row["year"]), float(row["lon"]), float(row["lat"])
+def expected(root, lon, lat, year, nl_dir):
     box = bounds(lon, lat)
     start, end = f"{year - 1}0101", f"{year + 1}1231"
     stacks = [[] for _ in range(7)]
@@ -78,14 +78,13 @@ def expected(root, row):
         warnings.simplefilter("ignore")
         planes = [np.nanmedian(np.stack(s).astype(np.float64), axis=0).astype(np.float32) for s in stacks]
         lights = []
-        survey = row["DHSID_EA"][:7]
         if year <= 2011:
             image, _, _, bias, slope = next(c for c in DMSP if c[1] <= year <= c[2])
-            for p in glob.glob(os.path.join(root, "nightlights", survey, image + "*.avg_vis.tif")):
+            for p in glob.glob(os.path.join(root, "nightlights", nl_dir, image + "*.avg_vis.tif")):
                 lights.append(np.clip(warp(p, box) * slope + bias, 0, 1e9).astype(np.float32))
             nl = lights[0]
         else:
-            for p in sorted(glob.glob(os.path.join(root, "nightlights", survey, "SVDNB_npp_*.avg_rade9h.tif"))):
+            for p in sorted(glob.glob(os.path.join(root, "nightlights", nl_dir, "SVDNB_npp_*.avg_rade9h.tif"))):
                 first = re.search(r"SVDNB_npp_(\d{8})-", p).group(1)
                 if start <= first <= end:
                     lights.append(np.clip(warp(p, box), 0, 1e9).astype(np.float32))
@@ -94,20 +93,36 @@ def expected(root, row):
     return np.nan_to_num(x, nan=0.0)[:, ::-1, :]
 
 
+def compare(name, want, got):
+    diff = np.abs(want.astype(np.float64) - got)
+    tol = 1e-6 * np.maximum(1, np.abs(want))
+    n = int((diff > tol).sum())
+    print(f"{name} max_abs_diff {diff.max():.3g} differing {n} nonzero_light {(want[7] > 0).mean():.3f}")
+    return n > 0
+
+
 def main():
-    root, store, ids = sys.argv[1], sys.argv[2], sys.argv[3:]
-    rows = {r["DHSID_EA"]: r for r in csv.DictReader(open(os.path.join(root, "dhs_final_labels.csv")))}
+    root, store = sys.argv[1], sys.argv[2]
+    lsms = sys.argv[3] == "--lsms"
+    ids = sys.argv[4:] if lsms else sys.argv[3:]
     bad = 0
     with h5py.File(store, "r") as f:
         stored = [i.decode() for i in f["meta/id"][:]]
-        for cid in ids:
-            want = expected(root, rows[cid])
-            got = f["inputs/x"][stored.index(cid)]
-            diff = np.abs(want.astype(np.float64) - got)
-            tol = 1e-6 * np.maximum(1, np.abs(want))
-            n = int((diff > tol).sum())
-            print(f"{cid} max_abs_diff {diff.max():.3g} differing {n} nonzero_light {(want[7] > 0).mean():.3f}")
-            bad += n > 0
+        if not lsms:
+            rows = {r["DHSID_EA"]: r for r in csv.DictReader(open(os.path.join(root, "dhs_final_labels.csv")))}
+            for cid in ids:
+                r = rows[cid]
+                want = expected(root, float(r["lon"]), float(r["lat"]), int(r["year"]), cid[:7])
+                bad += compare(cid, want, f["inputs/x"][stored.index(cid)])
+        else:
+            coords = {(r["country"], r["ea_id"], r["year"]): r
+                      for r in csv.DictReader(open(os.path.join(root, "asset_infrstructure_indicies_lsms.csv")))}
+            for pid in ids:
+                country, ea, yx, yy = pid.split("-")
+                c = coords[(country, ea, yx)]  # both tiles at the first year's coordinates
+                for field, year in (("x_before", yx), ("x_after", yy)):
+                    want = expected(root, float(c["lon"]), float(c["lat"]), int(year), f"{country}_{year}")
+                    bad += compare(f"{pid} {field}", want, f["inputs/" + field][stored.index(pid)])
     sys.exit(1 if bad else 0)
 
 
