@@ -23,6 +23,7 @@ struct PrepareArgs {
   std::string layout = "archive";
   bool resume = false;
   int threads = 0;
+  int year = 0;
 };
 
 int run_prepare(Context& ctx, const PrepareArgs& a) {
@@ -36,6 +37,7 @@ int run_prepare(Context& ctx, const PrepareArgs& a) {
   opt.layout = store::parse_layout(a.layout);
   opt.resume = a.resume;
   opt.threads = a.threads;
+  opt.year = a.year;
   opt.command_line = ctx.command_line;
   opt.progress = ctx.progress();
   const auto report = prepare::prepare_task(task, ctx.registry(), opt);
@@ -86,7 +88,9 @@ void add_prepare_command(CLI::App& app, Context& ctx) {
   auto a = std::make_shared<PrepareArgs>();
   auto* cmd = app.add_subcommand("prepare", "Build a task store from raw imagery and a label file");
   cmd->add_option("task", a->task, "Task id or SDG code (the six DHS tasks share one store)")->required();
-  cmd->add_option("--labels", a->labels, "The label file (DHS: dhs_final_labels.csv columns)")
+  cmd->add_option("--labels", a->labels,
+                  "The label file: dhs_final_labels.csv (DHS tasks), the LSMS pairs CSV (poverty_change), the "
+                  "Cropland Data Layer raster (cropland)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--imagery", a->imagery, "Folders (or files) of scenes, scanned recursively");
@@ -97,6 +101,7 @@ void add_prepare_command(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"archive", "train"}))
       ->capture_default_str();
   cmd->add_flag("--resume", a->resume, "Continue an interrupted run with the same inputs");
+  cmd->add_option("--year", a->year, "Year of the composite (cropland; default 2017, the release's)");
   cmd->add_option("--threads", a->threads, "Clusters cut in parallel (default: every core)")
       ->check(CLI::NonNegativeNumber);
   cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { return run_prepare(ctx, *a); }; });

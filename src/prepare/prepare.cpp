@@ -36,7 +36,7 @@ std::pair<std::size_t, std::size_t> shard_rows(std::size_t rows, int shard, int 
 }
 
 std::vector<std::string> preparable_families() {
-  return {"dhs", "lsms_pair"};
+  return {"dhs", "lsms_pair", "cropland"};
 }
 
 raster::Catalog load_catalog(const PrepareOptions& opt) {
@@ -99,6 +99,7 @@ store::ImportReport prepare_task(const TaskCard& task, const TaskRegistry& regis
   if (opt.labels.empty()) fail<UsageError>("--labels FILE is required");
   if (task.family == "dhs") return prepare_dhs(task, registry, opt);
   if (task.family == "lsms_pair") return prepare_lsms(task, registry, opt);
+  if (task.family == "cropland") return prepare_cropland(task, registry, opt);
   fail<UsageError>("sbench prepare does not build {} ({} family) yet; it builds the {} tasks (docs/prepare.md)",
                    task.id, task.family, fmt::join(preparable_families(), ", "));
 }

@@ -74,7 +74,7 @@ void SynthWriter::commit() {
 }
 
 std::vector<std::string> synth_families() {
-  return {"dhs", "lsms_pair"};
+  return {"dhs", "lsms_pair", "cropland"};
 }
 
 SynthResult synth_task(const TaskCard& task, const SynthOptions& opt) {
@@ -85,7 +85,9 @@ SynthResult synth_task(const TaskCard& task, const SynthOptions& opt) {
   }
   raster::init_gdal();
   SynthWriter out(opt.out);
-  SynthResult r = task.family == "dhs" ? synth_dhs(task, opt, out) : synth_lsms(task, opt, out);
+  SynthResult r = task.family == "dhs"         ? synth_dhs(task, opt, out)
+                  : task.family == "lsms_pair" ? synth_lsms(task, opt, out)
+                                               : synth_cropland(task, opt, out);
   r.files = out.files();
   out.commit();
   const fs::path dir = opt.out;

@@ -34,5 +34,6 @@ class SynthWriter {
 
 SynthResult synth_dhs(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 SynthResult synth_lsms(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
+SynthResult synth_cropland(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 
 }  // namespace sbench::prepare

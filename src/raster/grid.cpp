@@ -52,4 +52,23 @@ TileGrid make_grid(double lon, double lat, int size, double res, std::string_vie
   return g;
 }
 
+TileGrid make_grid_at(double cx, double cy, int size, double res, std::string_view crs, bool south_up) {
+  OGRSpatialReference source;
+  if (source.SetFromUserInput(std::string(crs).c_str()) != OGRERR_NONE) fail<UsageError>("unknown CRS '{}'", crs);
+  source.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  OGRSpatialReference wgs84;
+  wgs84.SetWellKnownGeogCS("WGS84");
+  wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  std::unique_ptr<OGRCoordinateTransformation> to(OGRCreateCoordinateTransformation(&source, &wgs84));
+  if (!to) fail<UsageError>("no transformation from '{}' to WGS 84", crs);
+  double lon = cx, lat = cy;
+  if (!to->Transform(1, &lon, &lat) || !std::isfinite(lon) || !std::isfinite(lat)) {
+    fail<UsageError>("point ({}, {}) of {} has no WGS 84 position", cx, cy, crs);
+  }
+  TileGrid g = make_grid(lon, lat, size, res, crs, south_up);
+  g.cx = cx;
+  g.cy = cy;
+  return g;
+}
+
 }  // namespace sbench::raster

@@ -16,13 +16,16 @@
 namespace sbench::prepare {
 
 struct PrepareOptions {
-  std::string labels;                // the label file (dhs_final_labels.csv layout for the DHS tasks)
+  // The label file: dhs_final_labels.csv (DHS tasks), the LSMS pairs file (poverty_change), the
+  // Cropland Data Layer raster (cropland).
+  std::string labels;
   std::vector<std::string> imagery;  // scene folders or files, scanned for scenes
   std::string catalog;               // or a catalog from `sbench catalog build`
   std::filesystem::path out;         // STORE.h5
   int shard = 0, shards = 1;         // --shard K/N
   bool resume = false;
   int threads = 0;  // 0 = every available core
+  int year = 0;     // the composite's year where a task has one (cropland: 2017); 0 = the default
   store::Layout layout = store::Layout::archive;
   std::string command_line;
   ProgressFn progress;

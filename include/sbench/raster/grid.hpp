@@ -32,4 +32,8 @@ std::string utm_crs(double lon, double lat);
 // that is not positive, an unknown CRS or a point the CRS cannot hold are UsageErrors.
 TileGrid make_grid(double lon, double lat, int size, double res, std::string_view crs, bool south_up = false);
 
+// A grid centred on a projected point (cx, cy in the CRS's metres, kept exactly, so that a grid can
+// be aligned with a scene's pixels); lon and lat are its WGS 84 position. Errors as make_grid.
+TileGrid make_grid_at(double cx, double cy, int size, double res, std::string_view crs, bool south_up = false);
+
 }  // namespace sbench::raster

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -136,14 +137,98 @@ struct Area {
   double lat = 0;
 };
 
+struct LandsatGrid {
+  double x0, y1;  // upper-left corner, UTM metres
+  int w, h;       // 30 m pixels
+  std::string wkt;
+  int path, row;  // WRS-2
+};
+
+// One Collection 1 surface reflectance product as ESPA ships it (band GeoTIFFs, pixel_qa, MTL):
+// surface(band, pixel) is the clear-sky reflectance (or kelvin for TEMP1) of every pixel (row-major
+// on the grid); the scene adds a gain 1 + N(0, 0.03), noise, one or two clouds with their shadows
+// and, for Landsat 7 from 2004, the scan-line corrector's gaps.
+void write_landsat_product(SynthWriter& out, std::mt19937_64& rng, const LandsatDate& ld, const LandsatGrid& g,
+                           const std::function<double(const std::string&, std::size_t)>& surface) {
+  std::uniform_real_distribution<double> unif(0, 1);
+  std::normal_distribution<double> normal(0, 1);
+  auto u = [&](double lo, double hi) { return lo + (hi - lo) * unif(rng); };
+  const double x0 = g.x0, y1 = g.y1;
+  const int w = g.w, h = g.h;
+  const double gt[6] = {x0, 30, 0, y1, 0, -30};
+  const std::string& utm_wkt = g.wkt;
+  const std::string letters = ld.mission == 8 ? "LC08" : ld.mission == 7 ? "LE07" : "LT05";
+  const std::string product =
+      fmt::format("{}_L1TP_{:03d}{:03d}_{}_20190101_01_T1", letters, g.path, g.row, ymd(ld.y, ld.m, ld.d));
+  const std::string dir = fmt::format("landsat/{}", product);
+  const double gain = 1 + 0.03 * normal(rng);
+  // Clouds (1-2 per date) with their shadows offset 900 m to the south-east.
+  struct Blob {
+    double x, y, r;
+  };
+  std::vector<Blob> clouds;
+  const int nclouds = 1 + static_cast<int>(unif(rng) * 2);
+  for (int c = 0; c < nclouds; ++c) clouds.push_back({u(x0, x0 + w * 30), u(y1 - h * 30, y1), u(1200, 2500)});
+  std::vector<std::uint16_t> qa(static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
+  const std::uint16_t clear = ld.mission == 8 ? 322 : 66, cloud = ld.mission == 8 ? 480 : 224,
+                      shadow = ld.mission == 8 ? 328 : 72;
+  const bool slc_off = ld.mission == 7 && ld.y >= 2004;
+  for (int r = 0; r < h; ++r) {
+    for (int col = 0; col < w; ++col) {
+      const double x = x0 + (col + 0.5) * 30, y = y1 - (r + 0.5) * 30;
+      std::uint16_t q = clear;
+      for (const auto& b : clouds) {
+        if ((x - b.x - 900) * (x - b.x - 900) + (y - b.y + 900) * (y - b.y + 900) < b.r * b.r) q = shadow;
+      }
+      for (const auto& b : clouds) {
+        if ((x - b.x) * (x - b.x) + (y - b.y) * (y - b.y) < b.r * b.r) q = cloud;
+      }
+      // Landsat 7 after the scan-line corrector failed (2003): wedge-shaped gaps of fill.
+      if (slc_off && (col + r / 4) % 37 < 2) q = 1;
+      qa[static_cast<std::size_t>(r) * w + col] = q;
+    }
+  }
+  const auto& lb =
+      ld.mission == 8
+          ? std::vector<std::pair<int, const char*>>{{1, "ULTRABLUE"}, {2, "BLUE"},  {3, "GREEN"}, {4, "RED"},
+                                                     {5, "NIR"},       {6, "SWIR1"}, {7, "SWIR2"}, {10, "TEMP1"}}
+          : std::vector<std::pair<int, const char*>>{{1, "BLUE"},  {2, "GREEN"}, {3, "RED"},  {4, "NIR"},
+                                                     {5, "SWIR1"}, {7, "SWIR2"}, {6, "TEMP1"}};
+  for (const auto& [number, name] : lb) {
+    const bool thermal = std::string(name) == "TEMP1";
+    std::vector<std::int16_t> v(qa.size());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      double value = surface(name, i) * (thermal ? 1 : gain);
+      if (qa[i] == cloud) value = thermal ? 272 : 0.5 + 0.02 * normal(rng);
+      if (qa[i] == shadow && !thermal) value *= 0.4;
+      value += thermal ? 0.3 * normal(rng) : 0.004 * normal(rng);
+      v[i] = qa[i] == 1 ? std::int16_t(-9999)
+                        : static_cast<std::int16_t>(std::lround(thermal ? value * 10 : value * 10000));
+    }
+    const std::string file = fmt::format("{}/{}_{}_band{}.tif", dir, product, thermal ? "bt" : "sr", number);
+    out.write_tif(file, w, h, GDT_Int16, v.data(), utm_wkt, gt, -9999.0);
+  }
+  out.write_tif(fmt::format("{}/{}_pixel_qa.tif", dir, product), w, h, GDT_UInt16, qa.data(), utm_wkt, gt, 1.0);
+  std::size_t clouded = 0;
+  for (auto q : qa) clouded += q == cloud;
+  out.write_text(fmt::format("{}/{}_MTL.txt", dir, product),
+                 fmt::format("GROUP = L1_METADATA_FILE\n  GROUP = METADATA_FILE_INFO\n    LANDSAT_PRODUCT_ID = \"{}\"\n"
+                             "    COLLECTION_NUMBER = 01\n  END_GROUP = METADATA_FILE_INFO\n"
+                             "  GROUP = PRODUCT_METADATA\n    SPACECRAFT_ID = \"LANDSAT_{}\"\n"
+                             "    DATE_ACQUIRED = {:04d}-{:02d}-{:02d}\n    WRS_PATH = {}\n    WRS_ROW = {}\n"
+                             "    MAP_PROJECTION = \"UTM\"\n  END_GROUP = PRODUCT_METADATA\n"
+                             "  GROUP = IMAGE_ATTRIBUTES\n    CLOUD_COVER = {:.2f}\n  END_GROUP = IMAGE_ATTRIBUTES\n"
+                             "END_GROUP = L1_METADATA_FILE\nEND\n",
+                             product, ld.mission, ld.y, ld.m, ld.d, g.path, g.row,
+                             100.0 * static_cast<double>(clouded) / static_cast<double>(qa.size())));
+}
+
 // Writes, for the clusters of one area (their level d as of `year`), the Landsat products of the
 // window around `year` and the night lights of `year` (into nl_dir); with outside_scene, one more
 // Landsat acquisition two years after the window.
 void write_imagery(SynthWriter& out, std::mt19937_64& rng, const Area& area, const std::vector<Cluster>& clusters,
                    int year, const std::string& nl_dir, bool outside_scene) {
-  std::uniform_real_distribution<double> unif(0, 1);
   std::normal_distribution<double> normal(0, 1);
-  auto u = [&](double lo, double hi) { return lo + (hi - lo) * unif(rng); };
   Transform to_utm("EPSG:4326", area.utm), to_geo(area.utm, "EPSG:4326");
   const Fields fields{&clusters};
   // Landsat scenes: the clusters' box plus 4.5 km, on the 30 m grid of the zone (edges on 15 m).
@@ -154,7 +239,6 @@ void write_imagery(SynthWriter& out, std::mt19937_64& rng, const Area& area, con
   x0 = std::floor((x0 - 4500) / 30) * 30 + 15, y1 = std::ceil((y1 + 4500) / 30) * 30 + 15;
   const int w = static_cast<int>(std::ceil((x1 + 4500 - x0) / 30)),
             h = static_cast<int>(std::ceil((y1 - (y0 - 4500)) / 30));
-  const double gt[6] = {x0, 30, 0, y1, 0, -30};
   const std::string utm_wkt = to_utm.wkt_to();
   // The planted surface, per pixel: built-up share.
   std::vector<double> built(static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
@@ -163,84 +247,22 @@ void write_imagery(SynthWriter& out, std::mt19937_64& rng, const Area& area, con
       built[static_cast<std::size_t>(r) * w + col] = fields.built(x0 + (col + 0.5) * 30, y1 - (r + 0.5) * 30);
     }
   }
+  // Reflectance of bare/vegetated land (0) and of built-up land (1), per band, and the thermal
+  // band in kelvin: the planted signal (docs/prepare.md).
+  struct BandPlan {
+    const char* name;
+    double base, built;
+  };
+  static const std::vector<BandPlan> plan = {{"ULTRABLUE", 0.045, 0.045}, {"BLUE", 0.05, 0.05}, {"GREEN", 0.07, 0.06},
+                                             {"RED", 0.06, 0.10},         {"NIR", 0.28, -0.12}, {"SWIR1", 0.20, 0.08},
+                                             {"SWIR2", 0.13, 0.10},       {"TEMP1", 296, 8}};
+  const LandsatGrid lg{x0, y1, w, h, utm_wkt, area.path, area.row};
   for (const LandsatDate& ld : landsat_dates(year, outside_scene)) {
-    const bool outside = ld.y > year + 1;
-    const std::string letters = ld.mission == 8 ? "LC08" : ld.mission == 7 ? "LE07" : "LT05";
-    const std::string product =
-        fmt::format("{}_L1TP_{:03d}{:03d}_{}_20190101_01_T1", letters, area.path, area.row, ymd(ld.y, ld.m, ld.d));
-    const std::string dir = fmt::format("landsat/{}", product);
-    // Reflectance of bare/vegetated land (0) and of built-up land (1), per band, and the
-    // thermal band in kelvin: the planted signal (docs/prepare.md).
-    struct BandPlan {
-      const char* name;
-      double base, built;
-    };
-    const std::vector<BandPlan> plan = {{"ULTRABLUE", 0.045, 0.045}, {"BLUE", 0.05, 0.05}, {"GREEN", 0.07, 0.06},
-                                        {"RED", 0.06, 0.10},         {"NIR", 0.28, -0.12}, {"SWIR1", 0.20, 0.08},
-                                        {"SWIR2", 0.13, 0.10},       {"TEMP1", 296, 8}};
-    const double gain = outside ? 2.5 : 1 + 0.03 * normal(rng);
-    // Clouds (1-2 per date) with their shadows offset 900 m to the south-east.
-    struct Blob {
-      double x, y, r;
-    };
-    std::vector<Blob> clouds;
-    const int nclouds = 1 + static_cast<int>(unif(rng) * 2);
-    for (int c = 0; c < nclouds; ++c) clouds.push_back({u(x0, x0 + w * 30), u(y1 - h * 30, y1), u(1200, 2500)});
-    std::vector<std::uint16_t> qa(built.size());
-    const std::uint16_t clear = ld.mission == 8 ? 322 : 66, cloud = ld.mission == 8 ? 480 : 224,
-                        shadow = ld.mission == 8 ? 328 : 72;
-    const bool slc_off = ld.mission == 7 && ld.y >= 2004;
-    for (int r = 0; r < h; ++r) {
-      for (int col = 0; col < w; ++col) {
-        const double x = x0 + (col + 0.5) * 30, y = y1 - (r + 0.5) * 30;
-        std::uint16_t q = clear;
-        for (const auto& b : clouds) {
-          if ((x - b.x - 900) * (x - b.x - 900) + (y - b.y + 900) * (y - b.y + 900) < b.r * b.r) q = shadow;
-        }
-        for (const auto& b : clouds) {
-          if ((x - b.x) * (x - b.x) + (y - b.y) * (y - b.y) < b.r * b.r) q = cloud;
-        }
-        // Landsat 7 after the scan-line corrector failed (2003): wedge-shaped gaps of fill.
-        if (slc_off && (col + r / 4) % 37 < 2) q = 1;
-        qa[static_cast<std::size_t>(r) * w + col] = q;
-      }
-    }
-    const auto& lb =
-        ld.mission == 8
-            ? std::vector<std::pair<int, const char*>>{{1, "ULTRABLUE"}, {2, "BLUE"},  {3, "GREEN"}, {4, "RED"},
-                                                       {5, "NIR"},       {6, "SWIR1"}, {7, "SWIR2"}, {10, "TEMP1"}}
-            : std::vector<std::pair<int, const char*>>{{1, "BLUE"},  {2, "GREEN"}, {3, "RED"},  {4, "NIR"},
-                                                       {5, "SWIR1"}, {7, "SWIR2"}, {6, "TEMP1"}};
-    for (const auto& [number, name] : lb) {
-      const BandPlan& p =
-          *std::find_if(plan.begin(), plan.end(), [&](const BandPlan& b) { return b.name == std::string(name); });
-      const bool thermal = std::string(name) == "TEMP1";
-      std::vector<std::int16_t> v(built.size());
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        double value = (p.base + p.built * built[i]) * (thermal ? 1 : gain);
-        if (qa[i] == cloud) value = thermal ? 272 : 0.5 + 0.02 * normal(rng);
-        if (qa[i] == shadow && !thermal) value *= 0.4;
-        value += thermal ? 0.3 * normal(rng) : 0.004 * normal(rng);
-        v[i] = qa[i] == 1 ? std::int16_t(-9999)
-                          : static_cast<std::int16_t>(std::lround(thermal ? value * 10 : value * 10000));
-      }
-      const std::string file = fmt::format("{}/{}_{}_band{}.tif", dir, product, thermal ? "bt" : "sr", number);
-      out.write_tif(file, w, h, GDT_Int16, v.data(), utm_wkt, gt, -9999.0);
-    }
-    out.write_tif(fmt::format("{}/{}_pixel_qa.tif", dir, product), w, h, GDT_UInt16, qa.data(), utm_wkt, gt, 1.0);
-    std::size_t clouded = 0;
-    for (auto q : qa) clouded += q == cloud;
-    out.write_text(
-        fmt::format("{}/{}_MTL.txt", dir, product),
-        fmt::format("GROUP = L1_METADATA_FILE\n  GROUP = METADATA_FILE_INFO\n    LANDSAT_PRODUCT_ID = \"{}\"\n"
-                    "    COLLECTION_NUMBER = 01\n  END_GROUP = METADATA_FILE_INFO\n"
-                    "  GROUP = PRODUCT_METADATA\n    SPACECRAFT_ID = \"LANDSAT_{}\"\n"
-                    "    DATE_ACQUIRED = {:04d}-{:02d}-{:02d}\n    WRS_PATH = {}\n    WRS_ROW = {}\n"
-                    "    MAP_PROJECTION = \"UTM\"\n  END_GROUP = PRODUCT_METADATA\n"
-                    "  GROUP = IMAGE_ATTRIBUTES\n    CLOUD_COVER = {:.2f}\n  END_GROUP = IMAGE_ATTRIBUTES\n"
-                    "END_GROUP = L1_METADATA_FILE\nEND\n",
-                    product, ld.mission, ld.y, ld.m, ld.d, area.path, area.row,
-                    100.0 * static_cast<double>(clouded) / static_cast<double>(qa.size())));
+    const double gain = ld.y > year + 1 ? 2.5 : 1.0;  // the scene outside the window: much brighter
+    write_landsat_product(out, rng, ld, lg, [&](const std::string& band, std::size_t i) {
+      const BandPlan& p = *std::find_if(plan.begin(), plan.end(), [&](const BandPlan& b) { return band == b.name; });
+      return (p.base + p.built * built[i]) * (band == "TEMP1" ? 1 : gain);
+    });
   }
 
   // Night lights on their global grids (30" DMSP, 15" VIIRS), clipped to the survey's box.
@@ -472,6 +494,129 @@ SynthResult synth_lsms(const TaskCard& task, const SynthOptions& opt, SynthWrite
   SynthResult result;
   result.labels = "asset_infrstructure_indicies_lsms_over_time.csv";
   result.imagery = {"landsat", "nightlights"};
+  return result;
+}
+
+}  // namespace sbench::prepare
+
+namespace sbench::prepare {
+
+namespace {
+// Clear-sky reflectance of a land-cover class (CDL code) on a day of 2017: RED, NIR, SWIR1, SWIR2;
+// the other bands follow from them (docs/prepare.md).
+struct Spectrum {
+  double red, nir, swir1, swir2;
+};
+Spectrum class_spectrum(int code, int month) {
+  const bool crop = code == 1 || code == 5 || code == 61;
+  if (crop) {
+    // Bare soil in spring, green in June-July, senescent in September.
+    if (month <= 4) return {0.12, 0.20, 0.28, 0.22};
+    if (month == 6) return {0.06, 0.30, 0.22, 0.14};
+    if (month == 7) return {0.03, 0.45, 0.18, 0.09};
+    return {0.07, 0.30, 0.24, 0.16};
+  }
+  switch (code) {
+    case 141: return month <= 4 ? Spectrum{0.04, 0.22, 0.15, 0.08} : Spectrum{0.03, 0.32, 0.13, 0.06};  // forest
+    case 121: return {0.12, 0.18, 0.25, 0.22};                                                          // developed
+    case 111: return {0.03, 0.02, 0.01, 0.01};                                                          // water
+    default: return {0.05, 0.28, 0.20, 0.12};  // 176 grassland/pasture
+  }
+}
+}  // namespace
+
+SynthResult synth_cropland(const TaskCard& task, const SynthOptions& opt, SynthWriter& out) {
+  (void)task;
+  const int n = opt.n > 0 ? opt.n : 36;
+  const int t = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))));
+  std::mt19937_64 rng(opt.seed);
+  std::uniform_real_distribution<double> unif(0, 1);
+  std::normal_distribution<double> normal(0, 1);
+  // Central Illinois, inside the release's region (37N-41.5N, 94W-86W), UTM 16N.
+  const double lon0 = -89.5, lat0 = 40.0;
+  const std::string utm = raster::utm_crs(lon0, lat0);
+  Transform to_utm("EPSG:4326", utm), albers_to_utm("EPSG:5070", utm), utm_to_albers(utm, "EPSG:5070");
+  double cx = lon0, cy = lat0;
+  to_utm(cx, cy);
+  // The t x t tiles of 50 px (1500 m) have their edges on the Landsat grid (15 m past 30 m).
+  const double ox = std::floor((cx - t * 750.0) / 1500) * 1500 + 15,
+               oy = std::floor((cy - t * 750.0) / 1500) * 1500 + 15;
+  const double top = oy + t * 1500.0;
+  // Fields of 800 m (a half-mile section quarter), each one class: corn 1, soybeans 5, fallow 61,
+  // grassland/pasture 176, deciduous forest 141, developed 121, water 111.
+  const double fx0 = ox - 3000 - unif(rng) * 800, fy0 = oy - 3000 - unif(rng) * 800;
+  const int fields_per_side = static_cast<int>((t * 1500.0 + 6000) / 800) + 2;
+  std::vector<int> field_class(static_cast<std::size_t>(fields_per_side * fields_per_side));
+  std::vector<double> field_gain(field_class.size());
+  for (std::size_t f = 0; f < field_class.size(); ++f) {
+    const double r = unif(rng);
+    field_class[f] = r < 0.33   ? 1
+                     : r < 0.60 ? 5
+                     : r < 0.64 ? 61
+                     : r < 0.78 ? 176
+                     : r < 0.90 ? 141
+                     : r < 0.97 ? 121
+                                : 111;
+    field_gain[f] = 1 + 0.05 * normal(rng);
+  }
+  auto field_at = [&](double x, double y) {
+    const int fc = std::clamp(static_cast<int>((x - fx0) / 800), 0, fields_per_side - 1);
+    const int fr = std::clamp(static_cast<int>((y - fy0) / 800), 0, fields_per_side - 1);
+    return static_cast<std::size_t>(fr * fields_per_side + fc);
+  };
+
+  // The Cropland Data Layer of 2017 over the tiles plus 600 m, in its own CRS (CONUS Albers,
+  // EPSG:5070) at 30 m, uint8 codes, 0 = background (nodata), as CropScape clips it.
+  double ax0 = 1e18, ax1 = -1e18, ay0 = 1e18, ay1 = -1e18;
+  for (double x : {ox - 600, ox + t * 1500.0 + 600}) {
+    for (double y : {oy - 600, top + 600}) {
+      double a = x, b = y;
+      utm_to_albers(a, b);
+      ax0 = std::min(ax0, a), ax1 = std::max(ax1, a), ay0 = std::min(ay0, b), ay1 = std::max(ay1, b);
+    }
+  }
+  ax0 = std::floor(ax0 / 30) * 30, ay1 = std::ceil(ay1 / 30) * 30;
+  const int cw = static_cast<int>(std::ceil((ax1 - ax0) / 30)), ch = static_cast<int>(std::ceil((ay1 - ay0) / 30));
+  std::vector<std::uint8_t> cdl(static_cast<std::size_t>(cw) * static_cast<std::size_t>(ch));
+  for (int r = 0; r < ch; ++r) {
+    for (int c = 0; c < cw; ++c) {
+      double x = ax0 + (c + 0.5) * 30, y = ay1 - (r + 0.5) * 30;
+      albers_to_utm(x, y);
+      cdl[static_cast<std::size_t>(r) * cw + c] = static_cast<std::uint8_t>(field_class[field_at(x, y)]);
+    }
+  }
+  const double cgt[6] = {ax0, 30, 0, ay1, 0, -30};
+  out.write_tif("cdl/2017_30m_cdls.tif", cw, ch, GDT_Byte, cdl.data(), utm_to_albers.wkt_to(), cgt, 0.0);
+
+  // Landsat 8 Collection 1 SR over the tiles plus 1.5 km: four acquisitions of 2017, and one of
+  // 2016 that prepare must not use.
+  const LandsatGrid lg{ox - 1500, top + 1500, t * 50 + 100, t * 50 + 100, to_utm.wkt_to(), 23, 32};
+  std::vector<std::size_t> pixel_field(static_cast<std::size_t>(lg.w) * static_cast<std::size_t>(lg.h));
+  for (int r = 0; r < lg.h; ++r) {
+    for (int c = 0; c < lg.w; ++c) {
+      pixel_field[static_cast<std::size_t>(r) * lg.w + c] = field_at(lg.x0 + (c + 0.5) * 30, lg.y1 - (r + 0.5) * 30);
+    }
+  }
+  for (const LandsatDate& ld : std::vector<LandsatDate>{
+           {8, 2017, 4, 12}, {8, 2017, 6, 15}, {8, 2017, 7, 17}, {8, 2017, 9, 3}, {8, 2016, 8, 1}}) {
+    write_landsat_product(out, rng, ld, lg, [&](const std::string& band, std::size_t i) {
+      const std::size_t f = pixel_field[i];
+      const Spectrum s = class_spectrum(field_class[f], ld.y == 2017 ? ld.m : 12);
+      const double g = field_gain[f] * (ld.y == 2017 ? 1.0 : 1.8);
+      const double blue = 0.02 + 0.5 * s.red;
+      if (band == "TEMP1") return 290 + 10 * s.red * 10;
+      if (band == "ULTRABLUE") return (blue - 0.005) * g;
+      if (band == "BLUE") return blue * g;
+      if (band == "GREEN") return (0.03 + 0.5 * s.red + 0.1 * s.nir) * g;
+      if (band == "RED") return s.red * g;
+      if (band == "NIR") return s.nir * g;
+      if (band == "SWIR1") return s.swir1 * g;
+      return s.swir2 * g;
+    });
+  }
+  SynthResult result;
+  result.labels = "cdl/2017_30m_cdls.tif";
+  result.imagery = {"landsat"};
   return result;
 }
 
