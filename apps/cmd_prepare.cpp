@@ -9,6 +9,7 @@
 #include "cli.hpp"
 #include "sbench/prepare/prepare.hpp"
 #include "sbench/prepare/synth.hpp"
+#include "sbench/raster/catalog.hpp"
 
 namespace sbench::app {
 
@@ -24,6 +25,7 @@ struct PrepareArgs {
   bool resume = false;
   int threads = 0;
   int year = 0;
+  std::string region, start, end;
 };
 
 int run_prepare(Context& ctx, const PrepareArgs& a) {
@@ -38,6 +40,9 @@ int run_prepare(Context& ctx, const PrepareArgs& a) {
   opt.resume = a.resume;
   opt.threads = a.threads;
   opt.year = a.year;
+  opt.region = a.region;
+  if (!a.start.empty()) opt.start = raster::check_date(a.start, "--start");
+  if (!a.end.empty()) opt.end = raster::check_date(a.end, "--end");
   opt.command_line = ctx.command_line;
   opt.progress = ctx.progress();
   const auto report = prepare::prepare_task(task, ctx.registry(), opt);
@@ -102,6 +107,10 @@ void add_prepare_command(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   cmd->add_flag("--resume", a->resume, "Continue an interrupted run with the same inputs");
   cmd->add_option("--year", a->year, "Year of the composite (cropland; default 2017, the release's)");
+  cmd->add_option("--region", a->region, "Polygon to tile (brick_kiln; GeoJSON, GeoPackage, Shapefile)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--start", a->start, "First day of the season (brick_kiln; default 2018-10-01)");
+  cmd->add_option("--end", a->end, "Last day of the season (brick_kiln; default 2019-05-31)");
   cmd->add_option("--threads", a->threads, "Clusters cut in parallel (default: every core)")
       ->check(CLI::NonNegativeNumber);
   cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { return run_prepare(ctx, *a); }; });

@@ -32,6 +32,8 @@ store::ImportReport finish_prepare(store::StoreWriter& writer, const store::Tall
 
 store::ImportReport prepare_dhs(const TaskCard& task, const TaskRegistry& registry, const PrepareOptions& options);
 store::ImportReport prepare_lsms(const TaskCard& task, const TaskRegistry& registry, const PrepareOptions& options);
+store::ImportReport prepare_brick_kiln(const TaskCard& task, const TaskRegistry& registry,
+                                       const PrepareOptions& options);
 store::ImportReport prepare_cropland(const TaskCard& task, const TaskRegistry& registry, const PrepareOptions& options);
 
 }  // namespace sbench::prepare

@@ -54,6 +54,36 @@ void SynthWriter::write_tif(const std::string& relative, int width, int height, 
   files_.push_back(relative);
 }
 
+void SynthWriter::write_jp2(const std::string& relative, int width, int height, int bands, int gdal_type,
+                            const void* data, const std::string& wkt, const double* geotransform) {
+  const fs::path path = partial_ / relative;
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  GDALDriverH jp2 = GDALGetDriverByName("JP2OpenJPEG");
+  if (!jp2) fail<Error>("GDAL has no JP2OpenJPEG driver: cannot write {}", relative);
+  const auto type = static_cast<GDALDataType>(gdal_type);
+  GDALDatasetH mem = GDALCreate(GDALGetDriverByName("MEM"), "", width, height, bands, type, nullptr);
+  GDALSetProjection(mem, wkt.c_str());
+  GDALSetGeoTransform(mem, const_cast<double*>(geotransform));
+  const std::size_t plane = static_cast<std::size_t>(width) * static_cast<std::size_t>(height) *
+                            static_cast<std::size_t>(GDALGetDataTypeSizeBytes(type));
+  CPLErr err = CE_None;
+  for (int b = 0; b < bands && err == CE_None; ++b) {
+    err = GDALRasterIO(GDALGetRasterBand(mem, b + 1), GF_Write, 0, 0, width, height,
+                       const_cast<char*>(static_cast<const char*>(data) + plane * static_cast<std::size_t>(b)), width,
+                       height, type, 0, 0);
+  }
+  // Tiled as the ESA products are, so that a window read decodes only the blocks it meets.
+  const char* options[] = {"REVERSIBLE=YES", "QUALITY=100", "YCC=NO", "BLOCKXSIZE=256", "BLOCKYSIZE=256", nullptr};
+  GDALDatasetH out = err == CE_None
+                         ? GDALCreateCopy(jp2, path.c_str(), mem, FALSE, const_cast<char**>(options), nullptr, nullptr)
+                         : nullptr;
+  GDALClose(mem);
+  if (!out) fail<IoError>("{}: cannot write the JPEG 2000 file", path.string());
+  GDALClose(out);
+  files_.push_back(relative);
+}
+
 void SynthWriter::write_text(const std::string& relative, const std::string& text) {
   const fs::path path = partial_ / relative;
   std::error_code ec;
@@ -74,7 +104,7 @@ void SynthWriter::commit() {
 }
 
 std::vector<std::string> synth_families() {
-  return {"dhs", "lsms_pair", "cropland"};
+  return {"dhs", "lsms_pair", "cropland", "brick_kiln"};
 }
 
 SynthResult synth_task(const TaskCard& task, const SynthOptions& opt) {
@@ -87,15 +117,18 @@ SynthResult synth_task(const TaskCard& task, const SynthOptions& opt) {
   SynthWriter out(opt.out);
   SynthResult r = task.family == "dhs"         ? synth_dhs(task, opt, out)
                   : task.family == "lsms_pair" ? synth_lsms(task, opt, out)
-                                               : synth_cropland(task, opt, out);
+                  : task.family == "cropland"  ? synth_cropland(task, opt, out)
+                                               : synth_brick_kiln(task, opt, out);
   r.files = out.files();
   out.commit();
   const fs::path dir = opt.out;
   std::string imagery;
   for (const auto& i : r.imagery) imagery += " " + (dir / i).string();
+  std::string extra;
+  for (const auto& o : r.extra_options) extra += " " + o;
   r.prepare_command =
-      fmt::format("sbench prepare {} --labels {} --imagery{} --out {}.h5", task.id, (dir / r.labels).string(), imagery,
-                  (dir.has_filename() ? dir : dir.parent_path()).string());
+      fmt::format("sbench prepare {} --labels {} --imagery{}{} --out {}.h5", task.id, (dir / r.labels).string(),
+                  imagery, extra, (dir.has_filename() ? dir : dir.parent_path()).string());
   return r;
 }
 

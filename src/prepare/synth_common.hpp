@@ -21,6 +21,9 @@ class SynthWriter {
   // A single-band GeoTIFF (DEFLATE) at `relative`, with its CRS (WKT), geotransform and nodata.
   void write_tif(const std::string& relative, int width, int height, int gdal_type, const void* data,
                  const std::string& wkt, const double* geotransform, std::optional<double> nodata);
+  // A JPEG 2000 file (lossless, GeoJP2 and GMLJP2 georeferencing) of `bands` bands, band-major.
+  void write_jp2(const std::string& relative, int width, int height, int bands, int gdal_type, const void* data,
+                 const std::string& wkt, const double* geotransform);
   void write_text(const std::string& relative, const std::string& text);
   const std::vector<std::string>& files() const { return files_; }
   // Renames OUT.partial to OUT.
@@ -34,6 +37,7 @@ class SynthWriter {
 
 SynthResult synth_dhs(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 SynthResult synth_lsms(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
+SynthResult synth_brick_kiln(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 SynthResult synth_cropland(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 
 }  // namespace sbench::prepare

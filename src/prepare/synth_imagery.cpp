@@ -621,3 +621,209 @@ SynthResult synth_cropland(const TaskCard& task, const SynthOptions& opt, SynthW
 }
 
 }  // namespace sbench::prepare
+
+namespace sbench::prepare {
+
+SynthResult synth_brick_kiln(const TaskCard& task, const SynthOptions& opt, SynthWriter& out) {
+  (void)task;
+  const int n = opt.n > 0 ? opt.n : 100;
+  const int t = std::max(3, static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n)))));
+  std::mt19937_64 rng(opt.seed);
+  std::uniform_real_distribution<double> unif(0, 1);
+  std::normal_distribution<double> normal(0, 1);
+  auto u = [&](double lo, double hi) { return lo + (hi - lo) * unif(rng); };
+  // North of Dhaka, Bangladesh (UTM 46N); the MGRS tile of the products is named as T46QBM.
+  const double lon0 = 90.40, lat0 = 23.90;
+  const std::string utm = raster::utm_crs(lon0, lat0);
+  Transform to_utm("EPSG:4326", utm), to_geo(utm, "EPSG:4326");
+  double cx = lon0, cy = lat0;
+  to_utm(cx, cy);
+  const double side = t * 640.0;
+  // The region: a hexagon in a square of t x t tiles; the scenes cover it plus 1280 m, their corner
+  // on 60 m so that the 10, 20 and 60 m grids nest.
+  const double rx0 = std::floor((cx - side / 2) / 60) * 60, ry1 = rx0 - cx + cy + side;  // square box
+  const double gx0 = rx0 - 1280, gy1 = std::ceil((ry1 + 1280) / 60) * 60;
+  const int w = static_cast<int>((side + 2560) / 60) * 6, h = w;  // 10 m pixels, a multiple of 6
+  {
+    const std::vector<std::pair<double, double>> hex = {{0.25, 0.0}, {0.75, 0.0}, {1.0, 0.5},
+                                                        {0.75, 1.0}, {0.25, 1.0}, {0.0, 0.5}};
+    std::string coords;
+    for (std::size_t k = 0; k <= hex.size(); ++k) {
+      double x = rx0 + hex[k % hex.size()].first * side, y = ry1 - hex[k % hex.size()].second * side;
+      to_geo(x, y);
+      coords += fmt::format("{}[{:.7f}, {:.7f}]", k ? ", " : "", x, y);
+    }
+    out.write_text("region.geojson",
+                   fmt::format("{{\"type\": \"FeatureCollection\", \"features\": [{{\"type\": \"Feature\", "
+                               "\"properties\": {{\"name\": \"synthetic district\"}}, \"geometry\": {{\"type\": "
+                               "\"Polygon\", \"coordinates\": [[{}]]}}}}]}}\n",
+                               coords));
+  }
+  // Kilns: about one per eight tiles, inside the region's inner square, plus one outside it.
+  struct KilnSite {
+    double x, y;
+  };
+  std::vector<KilnSite> kilns;
+  const int nk = std::max(2, t * t / 8);
+  for (int k = 0; k < nk; ++k)
+    kilns.push_back({u(rx0 + side * 0.3, rx0 + side * 0.7), u(ry1 - side * 0.9, ry1 - side * 0.1)});
+  std::ostringstream csv;
+  csv << "id,lon,lat\n";
+  for (std::size_t k = 0; k <= kilns.size(); ++k) {
+    double x = k < kilns.size() ? kilns[k].x : rx0 - 900, y = k < kilns.size() ? kilns[k].y : ry1 - side / 2;
+    to_geo(x, y);
+    csv << fmt::format("kiln_{:04d},{:.7f},{:.7f}\n", k + 1, x, y);
+  }
+  out.write_text("kilns.csv", csv.str());
+
+  // The surface at 10 m: paddy fields of 200 m (each its own greenness), ponds, and the kilns
+  // (a brick oval of 80 x 50 m in bare ground of 70 m radius). Reflectance per class: BLUE, GREEN,
+  // RED, NIR, SWIR1, SWIR2 (docs/prepare.md).
+  enum Cover { paddy, water, bare, kiln };
+  std::vector<std::uint8_t> cover(static_cast<std::size_t>(w) * static_cast<std::size_t>(h), paddy);
+  std::vector<double> green(cover.size());
+  const int fields = w / 20 + 1;
+  std::vector<double> field_green(static_cast<std::size_t>(fields * fields));
+  for (auto& g : field_green) g = u(0.6, 1.2);
+  std::vector<std::array<double, 3>> ponds;
+  for (int k = 0; k < t; ++k) ponds.push_back({u(gx0, gx0 + w * 10), u(gy1 - h * 10, gy1), u(40, 120)});
+  for (int r = 0; r < h; ++r) {
+    for (int c = 0; c < w; ++c) {
+      const double x = gx0 + (c + 0.5) * 10, y = gy1 - (r + 0.5) * 10;
+      const std::size_t i = static_cast<std::size_t>(r) * w + c;
+      green[i] = field_green[static_cast<std::size_t>((r / 20) * fields + c / 20)];
+      for (const auto& p : ponds) {
+        if ((x - p[0]) * (x - p[0]) + (y - p[1]) * (y - p[1]) < p[2] * p[2]) cover[i] = water;
+      }
+      for (const auto& k : kilns) {
+        const double dx = x - k.x, dy = y - k.y;
+        if (dx * dx + dy * dy < 70 * 70) cover[i] = bare;
+        if ((dx / 40) * (dx / 40) + (dy / 25) * (dy / 25) < 1) cover[i] = kiln;
+      }
+    }
+  }
+  auto reflectance = [&](std::size_t i, int band, double season) {  // band: 0 B, 1 G, 2 R, 3 NIR, 4 SWIR1, 5 SWIR2
+    static const double table[4][6] = {{0.04, 0.07, 0.05, 0.30, 0.18, 0.10},   // paddy (times greenness)
+                                       {0.06, 0.06, 0.04, 0.02, 0.01, 0.01},   // water
+                                       {0.09, 0.12, 0.15, 0.20, 0.28, 0.24},   // bare ground
+                                       {0.10, 0.14, 0.22, 0.22, 0.34, 0.30}};  // brick
+    double v = table[cover[i]][band];
+    if (cover[i] == paddy && band == 3) v *= green[i] * season;
+    if (cover[i] == paddy && band == 2) v /= green[i] * season;
+    return v;
+  };
+  std::ostringstream granules;
+  struct S2Date {
+    int y, m, d;
+    double cloudy;  // share of the scene under cloud
+    double season;  // greenness of the paddy
+  };
+  const std::vector<S2Date> dates = {{2018, 10, 20, 0.04, 1.2}, {2018, 11, 24, 0, 1.0},  {2018, 12, 29, 0, 0.8},
+                                     {2019, 2, 12, 0, 0.9},     {2019, 4, 8, 0.02, 1.0}, {2019, 7, 15, 0, 1.3}};
+  const std::string wkt = to_utm.wkt_to();
+  int orbit = 17540;
+  for (const S2Date& sd : dates) {
+    const std::string stamp = fmt::format("{}T043131", ymd(sd.y, sd.m, sd.d));
+    const std::string granule =
+        fmt::format("sentinel2/L2A_T46QBM_A{:06d}_{}T043825/IMG_DATA", orbit, ymd(sd.y, sd.m, sd.d));
+    orbit += 500;
+    const double gain = 1 + 0.03 * normal(rng);
+    // Clouds: discs covering the asked share of the scene (SCL 9), their shadows (SCL 3).
+    std::vector<std::array<double, 3>> clouds;
+    if (sd.cloudy > 0) {
+      const double r = std::sqrt(sd.cloudy * w * h * 100 / 3.14159265358979);
+      clouds.push_back({u(gx0 + r, gx0 + w * 10 - r), u(gy1 - h * 10 + r, gy1 - r), r});
+    }
+    std::vector<std::uint8_t> scl10(cover.size());
+    std::vector<std::array<float, 6>> refl(cover.size());
+    for (int r = 0; r < h; ++r) {
+      for (int c = 0; c < w; ++c) {
+        const std::size_t i = static_cast<std::size_t>(r) * w + c;
+        const double x = gx0 + (c + 0.5) * 10, y = gy1 - (r + 0.5) * 10;
+        std::uint8_t cls = cover[i] == paddy ? 4 : cover[i] == water ? 6 : 5;
+        for (const auto& cl : clouds) {
+          if ((x - cl[0] - 300) * (x - cl[0] - 300) + (y - cl[1] + 300) * (y - cl[1] + 300) < cl[2] * cl[2]) cls = 3;
+          if ((x - cl[0]) * (x - cl[0]) + (y - cl[1]) * (y - cl[1]) < cl[2] * cl[2]) cls = 9;
+        }
+        scl10[i] = cls;
+        for (int b = 0; b < 6; ++b) {
+          double v = reflectance(i, b, sd.season) * gain;
+          if (cls == 9) v = 0.45;
+          if (cls == 3) v *= 0.4;
+          refl[i][static_cast<std::size_t>(b)] = static_cast<float>(std::max(0.0, v + 0.003 * normal(rng)));
+        }
+      }
+    }
+    // A band at `res` metres: the 10 m values averaged over res/10 x res/10 blocks, as DN.
+    auto band_dn = [&](int res, auto&& value_of) {
+      const int f = res / 10, bw = w / f, bh = h / f;
+      std::vector<std::uint16_t> v(static_cast<std::size_t>(bw) * static_cast<std::size_t>(bh));
+      for (int r = 0; r < bh; ++r) {
+        for (int c = 0; c < bw; ++c) {
+          double s = 0;
+          for (int dr = 0; dr < f; ++dr) {
+            for (int dc = 0; dc < f; ++dc) s += value_of(static_cast<std::size_t>(r * f + dr) * w + (c * f + dc));
+          }
+          v[static_cast<std::size_t>(r) * bw + c] =
+              static_cast<std::uint16_t>(std::clamp(std::lround(s / (f * f) * 10000), 1L, 65535L));
+        }
+      }
+      return v;
+    };
+    auto write_band = [&](const char* code, int res, auto&& value_of) {
+      const auto v = band_dn(res, value_of);
+      const double gt[6] = {gx0, static_cast<double>(res), 0, gy1, 0, -static_cast<double>(res)};
+      out.write_jp2(fmt::format("{}/R{}m/T46QBM_{}_{}_{}m.jp2", granule, res, stamp, code, res), w / (res / 10),
+                    h / (res / 10), 1, GDT_UInt16, v.data(), wkt, gt);
+      return v;
+    };
+    auto b = [&](int k) {
+      return [&refl, k](std::size_t i) { return static_cast<double>(refl[i][static_cast<std::size_t>(k)]); };
+    };
+    // Red edge and coastal bands interpolate their neighbours; water vapour is dim.
+    const auto b02 = write_band("B02", 10, b(0));
+    const auto b03 = write_band("B03", 10, b(1));
+    const auto b04 = write_band("B04", 10, b(2));
+    write_band("B08", 10, b(3));
+    write_band("B05", 20, [&](std::size_t i) { return 0.7 * refl[i][2] + 0.3 * refl[i][3]; });
+    write_band("B06", 20, [&](std::size_t i) { return 0.4 * refl[i][2] + 0.6 * refl[i][3]; });
+    write_band("B07", 20, [&](std::size_t i) { return 0.1 * refl[i][2] + 0.9 * refl[i][3]; });
+    write_band("B8A", 20, [&](std::size_t i) { return 0.95 * refl[i][3]; });
+    write_band("B11", 20, b(4));
+    write_band("B12", 20, b(5));
+    write_band("B01", 60, [&](std::size_t i) { return 0.9 * refl[i][0] + 0.02; });
+    write_band("B09", 60, [&](std::size_t i) { return 0.3 * refl[i][3]; });
+    {
+      // SCL at 20 m: the class of the block's upper-left 10 m pixel.
+      std::vector<std::uint8_t> scl(static_cast<std::size_t>(w / 2) * static_cast<std::size_t>(h / 2));
+      for (int r = 0; r < h / 2; ++r) {
+        for (int c = 0; c < w / 2; ++c)
+          scl[static_cast<std::size_t>(r) * (w / 2) + c] = scl10[static_cast<std::size_t>(2 * r) * w + 2 * c];
+      }
+      const double gt[6] = {gx0, 20, 0, gy1, 0, -20};
+      out.write_jp2(fmt::format("{}/R20m/T46QBM_{}_SCL_20m.jp2", granule, stamp), w / 2, h / 2, 1, GDT_Byte, scl.data(),
+                    wkt, gt);
+    }
+    {
+      // The true-colour image: B04, B03, B02 from 0-2500 DN to 1-255.
+      std::vector<std::uint8_t> tci(3 * cover.size());
+      for (std::size_t i = 0; i < cover.size(); ++i) {
+        const std::uint16_t rgb[3] = {b04[i], b03[i], b02[i]};
+        for (int k = 0; k < 3; ++k) {
+          tci[static_cast<std::size_t>(k) * cover.size() + i] =
+              static_cast<std::uint8_t>(std::clamp(static_cast<long>(rgb[k]) * 255 / 2500, 1L, 255L));
+        }
+      }
+      const double gt[6] = {gx0, 10, 0, gy1, 0, -10};
+      out.write_jp2(fmt::format("{}/R10m/T46QBM_{}_TCI_10m.jp2", granule, stamp), w, h, 3, GDT_Byte, tci.data(), wkt,
+                    gt);
+    }
+  }
+  SynthResult result;
+  result.labels = "kilns.csv";
+  result.imagery = {"sentinel2"};
+  result.extra_options = {"--region", (opt.out / "region.geojson").string()};
+  return result;
+}
+
+}  // namespace sbench::prepare

@@ -197,6 +197,16 @@ SensorProfile sentinel2(bool l2a) {
       p.bands.push_back(fill(scaled(band(name, loc + ext, Quantity::reflectance, res), 0.0001, 0), 0));
     }
   }
+  // The true-colour image (B04, B03, B02 as 8-bit), one file of three bands, as Earth Engine's
+  // TCI_R, TCI_G, TCI_B; 0 is no data.
+  for (const char* ext : {".jp2", ".tif"}) {
+    int k = 1;
+    for (const char* name : {"TCI_R", "TCI_G", "TCI_B"}) {
+      BandSpec b = fill(band(name, std::string(l2a ? "_TCI_10m" : "_TCI") + ext, Quantity::dn, 10), 0);
+      b.index = k++;
+      p.bands.push_back(b);
+    }
+  }
   if (l2a) {
     for (const char* ext : {".jp2", ".tif"}) {
       p.bands.push_back(qa(std::string("_SCL_20m") + ext,

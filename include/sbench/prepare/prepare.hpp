@@ -24,8 +24,10 @@ struct PrepareOptions {
   std::filesystem::path out;         // STORE.h5
   int shard = 0, shards = 1;         // --shard K/N
   bool resume = false;
-  int threads = 0;  // 0 = every available core
-  int year = 0;     // the composite's year where a task has one (cropland: 2017); 0 = the default
+  int threads = 0;         // 0 = every available core
+  int year = 0;            // the composite's year where a task has one (cropland: 2017); 0 = the default
+  std::string region;      // brick_kiln: the polygon to tile (any OGR vector file)
+  std::string start, end;  // brick_kiln: the season, YYYY-MM-DD; empty = the release's
   store::Layout layout = store::Layout::archive;
   std::string command_line;
   ProgressFn progress;

@@ -19,10 +19,11 @@ struct SynthOptions {
 };
 
 struct SynthResult {
-  std::vector<std::string> files;    // every file written, relative to out
-  std::string labels;                // the label file
-  std::vector<std::string> imagery;  // the imagery folders
-  std::string prepare_command;       // the exact `sbench prepare ...` for this output
+  std::vector<std::string> files;          // every file written, relative to out
+  std::string labels;                      // the label file
+  std::vector<std::string> imagery;        // the imagery folders
+  std::vector<std::string> extra_options;  // further prepare options (brick_kiln: --region FILE)
+  std::string prepare_command;             // the exact `sbench prepare ...` for this output
 };
 
 // Families `synth` writes so far.
