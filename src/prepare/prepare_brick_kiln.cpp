@@ -212,7 +212,7 @@ store::ImportReport prepare_brick_kiln(const TaskCard& task, const TaskRegistry&
   // Scenes: Sentinel-2 L2A of the window, kept when under the cloudy share.
   raster::Catalog catalog = load_catalog(opt);
   std::vector<raster::Scene> scenes;
-  std::size_t cloudy = 0, other = 0, outside = 0;
+  std::size_t cloudy = 0, other = 0, outside = 0, incomplete = 0;
   for (auto& s : catalog.scenes) {
     if (s.sensor != "sentinel2_l2a") {
       ++other;
@@ -230,7 +230,7 @@ store::ImportReport prepare_brick_kiln(const TaskCard& task, const TaskRegistry&
     if (!missing.empty()) {
       spdlog::warn("{}: Sentinel-2 scene {} lacks band file(s) {}: not used", s.files.front(), s.product,
                    fmt::join(missing, ", "));
-      tally.add("incomplete_scene", s.product);
+      ++incomplete;
       continue;
     }
     const double pct = cloudy_percent(s);
@@ -248,6 +248,7 @@ store::ImportReport prepare_brick_kiln(const TaskCard& task, const TaskRegistry&
   nlohmann::ordered_json summary;
   summary["sentinel2_scenes"] = scenes.size();
   summary["cloudy_scenes"] = cloudy;
+  summary["incomplete_scenes"] = incomplete;
   summary["scenes_outside_window"] = outside;
   summary["other_scenes"] = other;
   summary["unrecognised_files"] = catalog.unrecognised.size();
@@ -266,20 +267,23 @@ store::ImportReport prepare_brick_kiln(const TaskCard& task, const TaskRegistry&
   // Tiles holding a kiln: positives inside the region; outside it they still keep their
   // neighbours from being negatives (a kiln may straddle the tile edge).
   std::set<std::pair<long, long>> positive, kiln_tiles;
+  // Counted with the imagery summary, not the tiles' statuses: every shard sees every kiln.
   std::size_t kilns_outside = 0;
+  std::vector<std::string> outside_ids;
   for (const auto& k : kilns) {
     const std::pair<long, long> rc{static_cast<long>(std::floor(k.y / kStep)),
                                    static_cast<long>(std::floor(k.x / kStep))};
     kiln_tiles.insert(rc);
     if (!in_region.count(rc)) {
-      ++kilns_outside;
-      tally.add("kiln_outside_region", k.id);
+      if (kilns_outside++ < 5) outside_ids.push_back(k.id);
+      spdlog::warn("{}: kiln {} is outside the region {}", opt.labels, k.id, opt.region);
       continue;
     }
     positive.insert(rc);
   }
   summary["kilns"] = kilns.size();
   summary["kilns_outside_region"] = kilns_outside;
+  summary["kilns_outside_region_ids"] = outside_ids;
   std::vector<KilnTile> tiles;
   std::size_t near_positive = 0;
   const double shift = kShift * kRes;

@@ -530,3 +530,90 @@ TEST(CroplandPrepare, TilesMasksAndWeakLabelsEqualTheIndependentBuildAndShardsMe
 
 }  // namespace
 }  // namespace sbench
+
+namespace sbench {
+namespace {
+
+TEST(BrickKilnPrepare, TilesLabelsAndSplitEqualTheIndependentBuildAndBadRegionsAreHandled) {
+  test::TempDir d;
+  const auto synth =
+      test::run_sbench({"-q", "synth", "brick_kiln", "--out", (d / "raw").string(), "--n", "36", "--seed", "1"});
+  ASSERT_EQ(synth.exit_code, 0) << synth.err;
+  const auto command = words(prepare_line(synth.out));
+  ASSERT_NE(std::find(command.begin(), command.end(), "--region"), command.end()) << synth.out;
+  std::vector<std::string> args = {"-q"};
+  args.insert(args.end(), command.begin() + 1, command.end());
+  const auto prep = test::run_sbench(args);
+  ASSERT_EQ(prep.exit_code, 0) << prep.err;
+  const fs::path store_path = d / "raw.h5";
+  store::StoreReader r(store_path);
+  EXPECT_EQ(r.schema().field("x").shape, (std::vector<std::int64_t>{13, 64, 64}));
+  const auto imagery = nlohmann::json::parse(r.attributes().at("prepare_imagery"));
+  // Six acquisitions: two over 0.2% cloudy, one after the season, three kept.
+  EXPECT_EQ(imagery["sentinel2_scenes"], 3) << imagery.dump();
+  EXPECT_EQ(imagery["cloudy_scenes"], 2) << imagery.dump();
+  EXPECT_EQ(imagery["scenes_outside_window"], 1) << imagery.dump();
+  EXPECT_EQ(imagery["kilns_outside_region"], 1) << imagery.dump();
+  EXPECT_GT(imagery["neighbours_of_positives_dropped"].get<int>(), 0) << imagery.dump();
+  // Every tile against GDAL's warper and numpy, labels from the kiln points, the neighbour rule,
+  // the offset copies, the region and the stratified split.
+  const auto py = test::run_python("brick_kiln_reference.py", {(d / "raw").string(), store_path.string()});
+  EXPECT_NE(py.out.find("0 problems"), std::string::npos) << py.out;
+  const auto labels = r.read_numbers("label");
+  EXPECT_GT(std::count(labels.begin(), labels.end(), 1.0), 0);
+  EXPECT_GT(std::count(labels.begin(), labels.end(), 0.0), 0);
+
+  std::vector<std::string> merge = {"-q", "store", "merge"};
+  for (int k : {0, 1}) {
+    auto s = args;
+    s.back() = (d / fmt::format("s{}.h5", k)).string();
+    s.insert(s.end(), {"--shard", fmt::format("{}/2", k)});
+    ASSERT_EQ(test::run_sbench(s).exit_code, 0);
+    merge.push_back(s[s.size() - 3]);
+  }
+  merge.insert(merge.end(), {"--out", (d / "merged.h5").string()});
+  ASSERT_EQ(test::run_sbench(merge).exit_code, 0);
+  test::run_python("compare_stores.py", {store_path.string(), (d / "merged.h5").string()});
+
+  // A self-intersecting region (a bow tie) is repaired with a warning naming the file and feature;
+  // a region that is not a polygon, and a missing --region, are errors.
+  auto region_arg = std::find(args.begin(), args.end(), "--region") - args.begin() + 1;
+  const std::string region = test::read_file(args[static_cast<std::size_t>(region_arg)]);
+  const auto a = region.find("[["), b = region.find("]]");
+  std::vector<std::string> corners;
+  for (std::size_t at = region.find('[', a + 2); at < b; at = region.find('[', at + 1)) {
+    corners.push_back(region.substr(at, region.find(']', at) - at + 1));
+  }
+  ASSERT_GE(corners.size(), 6u);
+  const std::string bowtie =
+      R"({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": )"
+      R"({"type": "Polygon", "coordinates": [[)" +
+      corners[0] + ", " + corners[3] + ", " + corners[1] + ", " + corners[4] + ", " + corners[0] + "]]}}]}";
+  test::write_file(d / "bowtie.geojson", bowtie);
+  auto with_region = [&](const fs::path& file, const std::string& out) {
+    auto s = args;
+    s[static_cast<std::size_t>(region_arg)] = file.string();
+    s.back() = (d / out).string();
+    s.erase(s.begin());  // without -q: the warning shows
+    return test::run_sbench(s);
+  };
+  const auto fixed = with_region(d / "bowtie.geojson", "bowtie.h5");
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.err;
+  EXPECT_NE(fixed.err.find((d / "bowtie.geojson").string() + ": feature 0 is an invalid polygon"), std::string::npos)
+      << fixed.err;
+  test::write_file(d / "points.geojson",
+                   R"({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, )"
+                   R"("geometry": {"type": "Point", "coordinates": [90.4, 23.9]}}]})");
+  const auto point = with_region(d / "points.geojson", "points.h5");
+  EXPECT_EQ(point.exit_code, 1);
+  EXPECT_NE(point.err.find("feature 0 is a POINT, expected polygons"), std::string::npos) << point.err;
+  auto no_region = args;
+  no_region.erase(no_region.begin() + region_arg - 1, no_region.begin() + region_arg + 1);
+  no_region.back() = (d / "none.h5").string();
+  const auto none = test::run_sbench(no_region);
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("brick_kiln needs --region FILE"), std::string::npos) << none.err;
+}
+
+}  // namespace
+}  // namespace sbench
