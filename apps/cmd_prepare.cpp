@@ -26,6 +26,7 @@ struct PrepareArgs {
   int threads = 0;
   int year = 0;
   std::string region, start, end;
+  int sample = 0;
 };
 
 int run_prepare(Context& ctx, const PrepareArgs& a) {
@@ -41,6 +42,7 @@ int run_prepare(Context& ctx, const PrepareArgs& a) {
   opt.threads = a.threads;
   opt.year = a.year;
   opt.region = a.region;
+  opt.sample = a.sample;
   if (!a.start.empty()) opt.start = raster::check_date(a.start, "--start");
   if (!a.end.empty()) opt.end = raster::check_date(a.end, "--end");
   opt.command_line = ctx.command_line;
@@ -111,6 +113,8 @@ void add_prepare_command(CLI::App& app, Context& ctx) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--start", a->start, "First day of the season (brick_kiln; default 2018-10-01)");
   cmd->add_option("--end", a->end, "Last day of the season (brick_kiln; default 2019-05-31)");
+  cmd->add_option("--sample", a->sample, "Parcels to centre tiles on (field_delineation; default 2000)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--threads", a->threads, "Clusters cut in parallel (default: every core)")
       ->check(CLI::NonNegativeNumber);
   cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { return run_prepare(ctx, *a); }; });

@@ -19,6 +19,7 @@
 #include <random>
 #include <set>
 
+#include "polygons.hpp"
 #include "prepare_common.hpp"
 #include "sbench/core/csv.hpp"
 #include "sbench/core/error.hpp"
@@ -60,64 +61,14 @@ struct Region {
   std::string utm;
 };
 
-// The union of every feature of the region file, in the UTM zone of its centre. An invalid
-// geometry is repaired (GEOS MakeValid) with a warning; one that cannot be is an InputError.
+// The union of every polygon of the region file, in the UTM zone of its centre.
 Region read_region(const std::string& path) {
-  GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
-  if (!ds) fail<InputError>("{}: not a vector file OGR can open (expected the region polygon)", path);
-  std::unique_ptr<OGRGeometry> all;
-  OGRSpatialReference srs;
-  bool have_srs = false;
-  for (int l = 0; l < GDALDatasetGetLayerCount(ds); ++l) {
-    OGRLayerH layer = GDALDatasetGetLayer(ds, l);
-    if (auto* s = OGR_L_GetSpatialRef(layer)) {
-      srs = *OGRSpatialReference::FromHandle(s);
-      have_srs = true;
-    }
-    OGR_L_ResetReading(layer);
-    while (OGRFeatureH f = OGR_L_GetNextFeature(layer)) {
-      const long fid = static_cast<long>(OGR_F_GetFID(f));
-      OGRGeometry* g = OGRGeometry::FromHandle(OGR_F_GetGeometryRef(f));
-      std::unique_ptr<OGRGeometry> geom(g ? g->clone() : nullptr);
-      OGR_F_Destroy(f);
-      if (!geom || geom->IsEmpty()) continue;
-      const auto type = wkbFlatten(geom->getGeometryType());
-      if (type != wkbPolygon && type != wkbMultiPolygon) {
-        GDALClose(ds);
-        fail<InputError>("{}: feature {} is a {}, expected polygons", path, fid, geom->getGeometryName());
-      }
-      if (!geom->IsValid()) {
-        std::unique_ptr<OGRGeometry> fixed(geom->MakeValid());
-        if (!fixed || !fixed->IsValid()) {
-          GDALClose(ds);
-          fail<InputError>("{}: feature {} is an invalid polygon that cannot be repaired", path, fid);
-        }
-        spdlog::warn("{}: feature {} is an invalid polygon (self-intersecting?): repaired", path, fid);
-        geom = std::move(fixed);
-      }
-      all = all ? std::unique_ptr<OGRGeometry>(all->Union(geom.get())) : std::move(geom);
-    }
-  }
-  GDALClose(ds);
-  if (!all) fail<InputError>("{}: no polygon", path);
-  if (!have_srs) srs.SetWellKnownGeogCS("WGS84");
-  srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  OGRSpatialReference wgs84;
-  wgs84.SetWellKnownGeogCS("WGS84");
-  wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  OGRPoint centre;
-  all->Centroid(&centre);
-  double lon = centre.getX(), lat = centre.getY();
-  std::unique_ptr<OGRCoordinateTransformation> to_geo(OGRCreateCoordinateTransformation(&srs, &wgs84));
-  if (!to_geo || !to_geo->Transform(1, &lon, &lat)) fail<InputError>("{}: no WGS 84 position of its centre", path);
+  Polygons p = read_polygons(path, "the region polygon");
   Region r;
-  r.utm = raster::utm_crs(lon, lat);
-  OGRSpatialReference utm;
-  utm.SetFromUserInput(r.utm.c_str());
-  utm.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  all->assignSpatialReference(&srs);
-  if (all->transformTo(&utm) != OGRERR_NONE) fail<InputError>("{}: cannot project the region to {}", path, r.utm);
-  r.geometry = std::move(all);
+  r.utm = p.utm;
+  for (auto& g : p.geometries) {
+    r.geometry = r.geometry ? std::unique_ptr<OGRGeometry>(r.geometry->Union(g.get())) : std::move(g);
+  }
   return r;
 }
 

@@ -34,6 +34,8 @@ store::ImportReport prepare_dhs(const TaskCard& task, const TaskRegistry& regist
 store::ImportReport prepare_lsms(const TaskCard& task, const TaskRegistry& registry, const PrepareOptions& options);
 store::ImportReport prepare_brick_kiln(const TaskCard& task, const TaskRegistry& registry,
                                        const PrepareOptions& options);
+store::ImportReport prepare_field_delineation(const TaskCard& task, const TaskRegistry& registry,
+                                              const PrepareOptions& options);
 store::ImportReport prepare_cropland(const TaskCard& task, const TaskRegistry& registry, const PrepareOptions& options);
 
 }  // namespace sbench::prepare

@@ -84,6 +84,13 @@ void SynthWriter::write_jp2(const std::string& relative, int width, int height, 
   files_.push_back(relative);
 }
 
+std::filesystem::path SynthWriter::path(const std::string& relative) {
+  const fs::path p = partial_ / relative;
+  std::error_code ec;
+  fs::create_directories(p.parent_path(), ec);
+  return p;
+}
+
 void SynthWriter::write_text(const std::string& relative, const std::string& text) {
   const fs::path path = partial_ / relative;
   std::error_code ec;
@@ -104,7 +111,7 @@ void SynthWriter::commit() {
 }
 
 std::vector<std::string> synth_families() {
-  return {"dhs", "lsms_pair", "cropland", "brick_kiln"};
+  return {"dhs", "lsms_pair", "cropland", "brick_kiln", "field_delineation"};
 }
 
 SynthResult synth_task(const TaskCard& task, const SynthOptions& opt) {
@@ -115,10 +122,11 @@ SynthResult synth_task(const TaskCard& task, const SynthOptions& opt) {
   }
   raster::init_gdal();
   SynthWriter out(opt.out);
-  SynthResult r = task.family == "dhs"         ? synth_dhs(task, opt, out)
-                  : task.family == "lsms_pair" ? synth_lsms(task, opt, out)
-                  : task.family == "cropland"  ? synth_cropland(task, opt, out)
-                                               : synth_brick_kiln(task, opt, out);
+  SynthResult r = task.family == "dhs"          ? synth_dhs(task, opt, out)
+                  : task.family == "lsms_pair"  ? synth_lsms(task, opt, out)
+                  : task.family == "cropland"   ? synth_cropland(task, opt, out)
+                  : task.family == "brick_kiln" ? synth_brick_kiln(task, opt, out)
+                                                : synth_field_delineation(task, opt, out);
   r.files = out.files();
   out.commit();
   const fs::path dir = opt.out;

@@ -25,6 +25,10 @@ class SynthWriter {
   void write_jp2(const std::string& relative, int width, int height, int bands, int gdal_type, const void* data,
                  const std::string& wkt, const double* geotransform);
   void write_text(const std::string& relative, const std::string& text);
+  // Where a file at `relative` goes (its folder created), for writers of their own; add_file()
+  // records it once written.
+  std::filesystem::path path(const std::string& relative);
+  void add_file(const std::string& relative) { files_.push_back(relative); }
   const std::vector<std::string>& files() const { return files_; }
   // Renames OUT.partial to OUT.
   void commit();
@@ -38,6 +42,7 @@ class SynthWriter {
 SynthResult synth_dhs(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 SynthResult synth_lsms(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 SynthResult synth_brick_kiln(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
+SynthResult synth_field_delineation(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 SynthResult synth_cropland(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 
 }  // namespace sbench::prepare

@@ -6,6 +6,8 @@
 #include <cpl_conv.h>
 #include <fmt/format.h>
 #include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_geometry.h>
 #include <ogr_spatialref.h>
 
 #include <algorithm>
@@ -823,6 +825,218 @@ SynthResult synth_brick_kiln(const TaskCard& task, const SynthOptions& opt, Synt
   result.labels = "kilns.csv";
   result.imagery = {"sentinel2"};
   result.extra_options = {"--region", (opt.out / "region.geojson").string()};
+  return result;
+}
+
+}  // namespace sbench::prepare
+
+namespace sbench::prepare {
+
+SynthResult synth_field_delineation(const TaskCard& task, const SynthOptions& opt, SynthWriter& out) {
+  (void)task;
+  const int n = opt.n > 0 ? opt.n : 20;
+  std::mt19937_64 rng(opt.seed);
+  std::uniform_real_distribution<double> unif(0, 1);
+  std::normal_distribution<double> normal(0, 1);
+  auto u = [&](double lo, double hi) { return lo + (hi - lo) * unif(rng); };
+  // The Beauce, France (UTM 31N): parcels as a jittered lattice of quadrilaterals of about 350 m,
+  // enough of them for n tiles; written in Lambert-93 (EPSG:2154), the RPG's CRS.
+  const double lon0 = 1.60, lat0 = 48.20, cell = 350;
+  const std::string utm = raster::utm_crs(lon0, lat0);
+  Transform to_utm("EPSG:4326", utm), utm_to_l93(utm, "EPSG:2154");
+  double cx = lon0, cy = lat0;
+  to_utm(cx, cy);
+  const int cells = std::max(3, static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n)))));
+  const double px0 = std::floor((cx - cells * cell / 2) / 10) * 10, py0 = std::floor((cy - cells * cell / 2) / 10) * 10;
+  std::vector<std::array<double, 2>> vertex(static_cast<std::size_t>((cells + 1) * (cells + 1)));
+  for (int i = 0; i <= cells; ++i) {
+    for (int j = 0; j <= cells; ++j) {
+      const bool edge = i == 0 || j == 0 || i == cells || j == cells;
+      vertex[static_cast<std::size_t>(i * (cells + 1) + j)] = {px0 + j * cell + (edge ? 0 : u(-80, 80)),
+                                                               py0 + i * cell + (edge ? 0 : u(-80, 80))};
+    }
+  }
+  auto corner = [&](int i, int j) { return vertex[static_cast<std::size_t>(i * (cells + 1) + j)]; };
+  auto quad = [&](int i, int j) {
+    return std::array<std::array<double, 2>, 4>{corner(i, j), corner(i, j + 1), corner(i + 1, j + 1), corner(i + 1, j)};
+  };
+  // Crop groups of the RPG: 1 wheat, 2 maize, 5 rapeseed, 18 permanent grassland.
+  std::vector<int> group(static_cast<std::size_t>(cells * cells));
+  for (auto& g : group) {
+    const double r = unif(rng);
+    g = r < 0.35 ? 1 : r < 0.6 ? 2 : r < 0.8 ? 5 : 18;
+  }
+  {
+    GDALDriverH gpkg = GDALGetDriverByName("GPKG");
+    if (!gpkg) fail<Error>("GDAL has no GPKG driver: cannot write the parcels");
+    const std::filesystem::path path = out.path("parcels/RPG_2-0_GPKG_LAMB93_R24-2017.gpkg");
+    GDALDatasetH ds = GDALCreate(gpkg, path.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
+    if (!ds) fail<IoError>("{}: cannot create the GeoPackage", path.string());
+    OGRSpatialReference l93;
+    l93.importFromEPSG(2154);
+    OGRLayerH layer =
+        GDALDatasetCreateLayer(ds, "PARCELLES_GRAPHIQUES", OGRSpatialReference::ToHandle(&l93), wkbPolygon, nullptr);
+    for (const char* f : {"ID_PARCEL", "CODE_CULTU"}) {
+      OGRFieldDefnH def = OGR_Fld_Create(f, OFTString);
+      OGR_L_CreateField(layer, def, TRUE);
+      OGR_Fld_Destroy(def);
+    }
+    {
+      OGRFieldDefnH def = OGR_Fld_Create("CODE_GROUP", OFTInteger);
+      OGR_L_CreateField(layer, def, TRUE);
+      OGR_Fld_Destroy(def);
+    }
+    static const char* cultures[] = {"", "BTH", "MIS", "", "", "CZH", "", "", "",   "",
+                                     "", "",    "",    "", "", "",    "", "", "PPH"};
+    for (int i = 0; i < cells; ++i) {
+      for (int j = 0; j < cells; ++j) {
+        OGRLinearRing ring;
+        const auto q = quad(i, j);
+        for (int k = 0; k <= 4; ++k) {
+          double x = q[static_cast<std::size_t>(k % 4)][0], y = q[static_cast<std::size_t>(k % 4)][1];
+          utm_to_l93(x, y);
+          ring.addPoint(x, y);
+        }
+        OGRPolygon poly;
+        poly.addRing(&ring);
+        OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(layer));
+        const int g = group[static_cast<std::size_t>(i * cells + j)];
+        OGR_F_SetFieldString(f, 0, fmt::format("{}", 1000000 + i * cells + j).c_str());
+        OGR_F_SetFieldString(f, 1, cultures[g]);
+        OGR_F_SetFieldInteger(f, 2, g);
+        OGR_F_SetGeometry(f, OGRGeometry::ToHandle(&poly));
+        const OGRErr err = OGR_L_CreateFeature(layer, f);
+        OGR_F_Destroy(f);
+        if (err != OGRERR_NONE) {
+          GDALClose(ds);
+          fail<IoError>("{}: cannot write parcel {}", path.string(), i * cells + j);
+        }
+      }
+    }
+    GDALClose(ds);
+    out.add_file("parcels/RPG_2-0_GPKG_LAMB93_R24-2017.gpkg");
+  }
+
+  // Sentinel-2 L2A granules of tile T31UDP, 10 m bands and SCL, over the parcels plus 1.3 km.
+  const double gx0 = std::floor((px0 - 1320) / 60) * 60, gy1 = std::ceil((py0 + cells * cell + 1320) / 60) * 60;
+  const int w = static_cast<int>(std::ceil((px0 + cells * cell + 1320 - gx0) / 60)) * 6;
+  const int h = static_cast<int>(std::ceil((gy1 - (py0 - 1320)) / 60)) * 6;
+  // Per 10 m pixel: its parcel (or -1 outside) and whether it is on a track along a parcel edge
+  // (centre within 5 m of an edge).
+  std::vector<int> parcel(static_cast<std::size_t>(w) * static_cast<std::size_t>(h), -1);
+  std::vector<std::uint8_t> track(parcel.size(), 0);
+  auto seg_dist = [](double x, double y, std::array<double, 2> a, std::array<double, 2> b) {
+    const double dx = b[0] - a[0], dy = b[1] - a[1];
+    const double t = std::clamp(((x - a[0]) * dx + (y - a[1]) * dy) / (dx * dx + dy * dy), 0.0, 1.0);
+    return std::hypot(x - a[0] - t * dx, y - a[1] - t * dy);
+  };
+  for (int r = 0; r < h; ++r) {
+    for (int c = 0; c < w; ++c) {
+      const double x = gx0 + (c + 0.5) * 10, y = gy1 - (r + 0.5) * 10;
+      const int gi = static_cast<int>(std::floor((y - py0) / cell)),
+                gj = static_cast<int>(std::floor((x - px0) / cell));
+      for (int i = gi - 1; i <= gi + 1; ++i) {
+        for (int j = gj - 1; j <= gj + 1; ++j) {
+          if (i < 0 || j < 0 || i >= cells || j >= cells) continue;
+          const auto q = quad(i, j);
+          bool in = true;
+          double d = 1e18;
+          for (int k = 0; k < 4; ++k) {
+            const auto a = q[static_cast<std::size_t>(k)], b = q[static_cast<std::size_t>((k + 1) % 4)];
+            in = in && ((b[0] - a[0]) * (y - a[1]) - (b[1] - a[1]) * (x - a[0])) >= 0;
+            d = std::min(d, seg_dist(x, y, a, b));
+          }
+          if (in) {
+            const std::size_t p = static_cast<std::size_t>(r) * w + c;
+            parcel[p] = i * cells + j;
+            track[p] = d < 5;
+          }
+        }
+      }
+    }
+  }
+  struct Date {
+    int m, d;
+    double cloudy;
+  };
+  const std::string wkt = to_utm.wkt_to();
+  int orbit = 9870;
+  for (const Date& dt : std::vector<Date>{{5, 12, 0.03}, {7, 1, 0.0}, {9, 9, 0.02}}) {
+    const std::string stamp = fmt::format("2017{:02d}{:02d}T105031", dt.m, dt.d);
+    const std::string granule =
+        fmt::format("sentinel2/L2A_T31UDP_A{:06d}_2017{:02d}{:02d}T105415/IMG_DATA", orbit, dt.m, dt.d);
+    orbit += 900;
+    std::vector<std::array<double, 3>> clouds;
+    if (dt.cloudy > 0) {
+      const double rad = std::sqrt(dt.cloudy * w * h * 100 / 3.14159265358979);
+      clouds.push_back({u(gx0 + rad, gx0 + w * 10 - rad), u(gy1 - h * 10 + rad, gy1 - rad), rad});
+    }
+    // Reflectance of each crop group in the month: BLUE, GREEN, RED, NIR (docs/prepare.md).
+    auto crop = [&](int g) -> std::array<double, 4> {
+      const bool spring = dt.m <= 5, summer = dt.m == 7;
+      switch (g) {
+        case 1:
+          return spring   ? std::array<double, 4>{0.04, 0.08, 0.05, 0.38}
+                 : summer ? std::array<double, 4>{0.07, 0.10, 0.12, 0.28}
+                          : std::array<double, 4>{0.09, 0.11, 0.14, 0.22};
+        case 2:
+          return spring   ? std::array<double, 4>{0.08, 0.10, 0.13, 0.20}
+                 : summer ? std::array<double, 4>{0.03, 0.07, 0.04, 0.45}
+                          : std::array<double, 4>{0.05, 0.08, 0.07, 0.33};
+        case 5:
+          return spring ? std::array<double, 4>{0.06, 0.13, 0.07, 0.40} : std::array<double, 4>{0.08, 0.10, 0.12, 0.25};
+        default: return {0.04, 0.07, 0.05, 0.30};
+      }
+    };
+    std::vector<std::uint16_t> bands[4];
+    for (auto& b : bands) b.resize(parcel.size());
+    std::vector<std::uint8_t> scl10(parcel.size());
+    std::vector<double> parcel_gain(group.size());
+    for (auto& g : parcel_gain) g = 1 + 0.04 * normal(rng);
+    for (int r = 0; r < h; ++r) {
+      for (int c = 0; c < w; ++c) {
+        const std::size_t p = static_cast<std::size_t>(r) * w + c;
+        const double x = gx0 + (c + 0.5) * 10, y = gy1 - (r + 0.5) * 10;
+        std::array<double, 4> v = parcel[p] < 0 ? std::array<double, 4>{0.05, 0.08, 0.07, 0.30}
+                                                : crop(group[static_cast<std::size_t>(parcel[p])]);
+        if (parcel[p] >= 0) {
+          for (auto& e : v) e *= parcel_gain[static_cast<std::size_t>(parcel[p])];
+        }
+        std::uint8_t cls = 4;
+        if (track[p]) v = {0.09, 0.12, 0.14, 0.20}, cls = 5;
+        for (const auto& cl : clouds) {
+          if ((x - cl[0] - 300) * (x - cl[0] - 300) + (y - cl[1] + 300) * (y - cl[1] + 300) < cl[2] * cl[2]) {
+            cls = 3;
+            for (auto& e : v) e *= 0.4;
+          }
+          if ((x - cl[0]) * (x - cl[0]) + (y - cl[1]) * (y - cl[1]) < cl[2] * cl[2]) cls = 9, v = {0.5, 0.5, 0.5, 0.5};
+        }
+        scl10[p] = cls;
+        for (int k = 0; k < 4; ++k) {
+          bands[k][p] = static_cast<std::uint16_t>(
+              std::clamp(std::lround((v[static_cast<std::size_t>(k)] + 0.003 * normal(rng)) * 10000), 1L, 65535L));
+        }
+      }
+    }
+    const double gt10[6] = {gx0, 10, 0, gy1, 0, -10};
+    const char* codes[] = {"B02", "B03", "B04", "B08"};
+    for (int k = 0; k < 4; ++k) {
+      out.write_jp2(fmt::format("{}/R10m/T31UDP_{}_{}_10m.jp2", granule, stamp, codes[k]), w, h, 1, GDT_UInt16,
+                    bands[k].data(), wkt, gt10);
+    }
+    std::vector<std::uint8_t> scl(static_cast<std::size_t>(w / 2) * static_cast<std::size_t>(h / 2));
+    for (int r = 0; r < h / 2; ++r) {
+      for (int c = 0; c < w / 2; ++c)
+        scl[static_cast<std::size_t>(r) * (w / 2) + c] = scl10[static_cast<std::size_t>(2 * r) * w + 2 * c];
+    }
+    const double gt20[6] = {gx0, 20, 0, gy1, 0, -20};
+    out.write_jp2(fmt::format("{}/R20m/T31UDP_{}_SCL_20m.jp2", granule, stamp), w / 2, h / 2, 1, GDT_Byte, scl.data(),
+                  wkt, gt20);
+  }
+  SynthResult result;
+  result.labels = "parcels/RPG_2-0_GPKG_LAMB93_R24-2017.gpkg";
+  result.imagery = {"sentinel2"};
+  result.extra_options = {"--sample", std::to_string(n)};
   return result;
 }
 

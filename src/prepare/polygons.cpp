@@ -1,0 +1,89 @@
+#include "polygons.hpp"
+
+#include <fmt/format.h>
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_geometry.h>
+#include <ogr_spatialref.h>
+#include <spdlog/spdlog.h>
+
+#include "sbench/core/error.hpp"
+#include "sbench/raster/grid.hpp"
+
+namespace sbench::prepare {
+
+Polygons::Polygons() = default;
+Polygons::~Polygons() = default;
+Polygons::Polygons(Polygons&&) noexcept = default;
+Polygons& Polygons::operator=(Polygons&&) noexcept = default;
+
+Polygons read_polygons(const std::string& path, const std::string& what, const std::string& id_field,
+                       const std::string& utm) {
+  GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
+  if (!ds) fail<InputError>("{}: not a vector file OGR can open (expected {})", path, what);
+  Polygons out;
+  OGRSpatialReference srs;
+  bool have_srs = false;
+  OGREnvelope env;
+  for (int l = 0; l < GDALDatasetGetLayerCount(ds); ++l) {
+    OGRLayerH layer = GDALDatasetGetLayer(ds, l);
+    if (auto* s = OGR_L_GetSpatialRef(layer)) {
+      srs = *OGRSpatialReference::FromHandle(s);
+      have_srs = true;
+    }
+    const int id_index = id_field.empty() ? -1 : OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(layer), id_field.c_str());
+    OGR_L_ResetReading(layer);
+    while (OGRFeatureH f = OGR_L_GetNextFeature(layer)) {
+      const long fid = static_cast<long>(OGR_F_GetFID(f));
+      OGRGeometry* g = OGRGeometry::FromHandle(OGR_F_GetGeometryRef(f));
+      std::unique_ptr<OGRGeometry> geom(g ? g->clone() : nullptr);
+      const std::string id = id_index >= 0 ? OGR_F_GetFieldAsString(f, id_index) : std::to_string(fid);
+      OGR_F_Destroy(f);
+      if (!geom || geom->IsEmpty()) continue;
+      const auto type = wkbFlatten(geom->getGeometryType());
+      if (type != wkbPolygon && type != wkbMultiPolygon) {
+        GDALClose(ds);
+        fail<InputError>("{}: feature {} is a {}, expected polygons", path, fid, geom->getGeometryName());
+      }
+      if (!geom->IsValid()) {
+        std::unique_ptr<OGRGeometry> fixed(geom->MakeValid());
+        if (!fixed || !fixed->IsValid()) {
+          GDALClose(ds);
+          fail<InputError>("{}: feature {} is an invalid polygon that cannot be repaired", path, fid);
+        }
+        spdlog::warn("{}: feature {} is an invalid polygon (self-intersecting?): repaired", path, fid);
+        geom = std::move(fixed);
+      }
+      OGREnvelope e;
+      geom->getEnvelope(&e);
+      env.Merge(e);
+      out.geometries.push_back(std::move(geom));
+      out.ids.push_back(id);
+    }
+  }
+  GDALClose(ds);
+  if (out.geometries.empty()) fail<InputError>("{}: no polygon", path);
+  if (!have_srs) srs.SetWellKnownGeogCS("WGS84");
+  srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  OGRSpatialReference wgs84;
+  wgs84.SetWellKnownGeogCS("WGS84");
+  wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  out.utm = utm;
+  if (out.utm.empty()) {
+    double lon = (env.MinX + env.MaxX) / 2, lat = (env.MinY + env.MaxY) / 2;
+    std::unique_ptr<OGRCoordinateTransformation> to_geo(OGRCreateCoordinateTransformation(&srs, &wgs84));
+    if (!to_geo || !to_geo->Transform(1, &lon, &lat)) fail<InputError>("{}: no WGS 84 position of its centre", path);
+    out.utm = raster::utm_crs(lon, lat);
+  }
+  OGRSpatialReference target;
+  target.SetFromUserInput(out.utm.c_str());
+  target.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  for (auto& g : out.geometries) {
+    g->assignSpatialReference(&srs);
+    if (g->transformTo(&target) != OGRERR_NONE)
+      fail<InputError>("{}: cannot project its polygons to {}", path, out.utm);
+  }
+  return out;
+}
+
+}  // namespace sbench::prepare
