@@ -243,6 +243,22 @@ TEST_F(DhsPrepare, SynthIsDeterministicBySeedAndPrintsItsCommand) {
   EXPECT_FALSE(fs::exists(d / "e"));
 }
 
+TEST_F(DhsPrepare, CatalogGivesTheStoreOfTheScannedFolders) {
+  const fs::path catalog = *dir_ / "cat.json";
+  ASSERT_EQ(test::run_sbench({"-q", "catalog", "build", (root() / "landsat").string(),
+                              (root() / "nightlights").string(), "--out", catalog.string()})
+                .exit_code,
+            0);
+  auto args = prepare_args(*dir_ / "from-catalog.h5");
+  const auto at = std::find(args.begin(), args.end(), "--imagery") - args.begin();
+  args.erase(args.begin() + at, args.begin() + at + 3);
+  args.insert(args.end() - 2, {"--catalog", catalog.string()});
+  const auto p = test::run_sbench(args);
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  // The same datasets and attributes but the source, which names the catalog.
+  test::run_python("compare_stores.py", {store().string(), (*dir_ / "from-catalog.h5").string(), "--ignore", "source"});
+}
+
 TEST_F(DhsPrepare, ShardsMergeToTheSingleRunsStore) {
   std::vector<std::string> shards;
   for (int k : {2, 0, 1}) {
@@ -613,6 +629,69 @@ TEST(BrickKilnPrepare, TilesLabelsAndSplitEqualTheIndependentBuildAndBadRegionsA
   const auto none = test::run_sbench(no_region);
   EXPECT_EQ(none.exit_code, 2);
   EXPECT_NE(none.err.find("brick_kiln needs --region FILE"), std::string::npos) << none.err;
+}
+
+}  // namespace
+}  // namespace sbench
+
+namespace sbench {
+namespace {
+
+TEST(FieldDelineationPrepare, TilesAndMasksEqualTheIndependentBuildSamplingShardsAndBadParcels) {
+  test::TempDir d;
+  const auto synth =
+      test::run_sbench({"-q", "synth", "field_delineation", "--out", (d / "raw").string(), "--n", "16", "--seed", "2"});
+  ASSERT_EQ(synth.exit_code, 0) << synth.err;
+  const auto command = words(prepare_line(synth.out));
+  std::vector<std::string> args = {"-q"};
+  args.insert(args.end(), command.begin() + 1, command.end());
+  ASSERT_EQ(test::run_sbench(args).exit_code, 0);
+  const fs::path store_path = d / "raw.h5";
+  {
+    store::StoreReader r(store_path);
+    EXPECT_EQ(r.size(), 16u);
+    EXPECT_EQ(r.schema().field("x").shape, (std::vector<std::int64_t>{3, 224, 224}));
+    EXPECT_EQ(r.schema().field("x").type, store::ElementType::uint8);
+  }
+  // Every tile's RGB and both masks against gdal.Warp, numpy's bytescale and the parcel rings in numpy.
+  test::run_python("field_reference.py", {(d / "raw").string(), store_path.string()});
+
+  // A sample of 6 of the 16 parcels: the same 6 in every run and shard.
+  auto sample = args;
+  sample[std::find(sample.begin(), sample.end(), "--sample") - sample.begin() + 1] = "6";
+  std::vector<std::string> ids[2];
+  for (int run = 0; run < 2; ++run) {
+    sample.back() = (d / fmt::format("sample{}.h5", run)).string();
+    ASSERT_EQ(test::run_sbench(sample).exit_code, 0);
+    ids[run] = store::StoreReader(sample.back()).ids();
+  }
+  EXPECT_EQ(ids[0].size(), 6u);
+  EXPECT_EQ(ids[0], ids[1]);
+  std::vector<std::string> merge = {"-q", "store", "merge"};
+  for (int k : {1, 0}) {
+    auto s = sample;
+    s.back() = (d / fmt::format("s{}.h5", k)).string();
+    s.insert(s.end(), {"--shard", fmt::format("{}/2", k)});
+    ASSERT_EQ(test::run_sbench(s).exit_code, 0);
+    merge.push_back(s[s.size() - 3]);
+  }
+  merge.insert(merge.end(), {"--out", (d / "merged.h5").string()});
+  ASSERT_EQ(test::run_sbench(merge).exit_code, 0);
+  test::run_python("compare_stores.py", {(d / "sample0.h5").string(), (d / "merged.h5").string()});
+
+  // Parcels that are lines are refused, naming the file and feature.
+  test::write_file(d / "lines.geojson",
+                   R"({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, )"
+                   R"("geometry": {"type": "LineString", "coordinates": [[1.6, 48.2], [1.61, 48.21]]}}]})");
+  auto lines = args;
+  lines[std::find(lines.begin(), lines.end(), "--labels") - lines.begin() + 1] = (d / "lines.geojson").string();
+  lines.back() = (d / "lines.h5").string();
+  const auto refused = test::run_sbench(lines);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find((d / "lines.geojson").string() + ": feature 0 is a LINESTRING, expected polygons"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_FALSE(fs::exists(d / "lines.h5"));
 }
 
 }  // namespace
