@@ -50,6 +50,44 @@ raster::Catalog load_catalog(const PrepareOptions& opt) {
   return c;
 }
 
+void UnreadableScenes::report(const std::vector<std::string>& errors) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& e : errors) {
+    const std::string file = e.substr(0, e.find(": "));  // the message starts with the file
+    if (reported_.insert(file).second) {
+      spdlog::warn("scene skipped: {}", e);
+      tally_.add("unreadable_scene", file);
+    }
+  }
+}
+
+std::vector<const raster::Scene*> SceneSet::pointers() const {
+  std::vector<const raster::Scene*> out;
+  for (const auto& s : scenes) out.push_back(&s);
+  return out;
+}
+
+SceneSet select_scenes(const PrepareOptions& opt, const std::function<bool(const std::string&)>& keep,
+                       const std::string& start, const std::string& end, const std::string& what) {
+  raster::Catalog catalog = load_catalog(opt);
+  SceneSet set;
+  set.unrecognised_files = catalog.unrecognised.size();
+  for (auto& s : catalog.scenes) {
+    if (!keep(s.sensor)) {
+      ++set.other_sensors;
+    } else if (s.date.empty() || s.date < start || s.date > end) {
+      ++set.outside_window;
+    } else {
+      set.scenes.push_back(std::move(s));
+    }
+  }
+  if (set.scenes.empty()) {
+    fail<InputError>("no {} between {} and {} in {}", what, start, end,
+                     opt.catalog.empty() ? fmt::format("{}", fmt::join(opt.imagery, ", ")) : opt.catalog);
+  }
+  return set;
+}
+
 store::WriterOptions writer_options(const PrepareOptions& opt, const std::string& builder) {
   store::WriterOptions w;
   w.layout = opt.layout;

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -79,18 +80,17 @@ struct Kiln {
 
 std::vector<Kiln> read_kilns(const std::string& path, const std::string& utm) {
   CsvReader csv(path);
-  const auto& header = csv.header();
-  auto column = [&](std::initializer_list<const char*> names) -> std::ptrdiff_t {
+  auto column = [&](std::initializer_list<const char*> names) -> std::optional<std::size_t> {
     for (const char* n : names) {
-      const auto it = std::find(header.begin(), header.end(), n);
-      if (it != header.end()) return it - header.begin();
+      if (auto c = csv.find_column(n)) return c;
     }
-    return -1;
+    return std::nullopt;
   };
   const auto c_lon = column({"lon", "longitude", "x"}), c_lat = column({"lat", "latitude", "y"});
   const auto c_id = column({"id", "kiln_id"});
-  if (c_lon < 0 || c_lat < 0) {
-    fail<InputError>("{}: expected columns lon and lat (kiln coordinates), found {}", path, fmt::join(header, ", "));
+  if (!c_lon || !c_lat) {
+    fail<InputError>("{}: expected columns lon and lat (kiln coordinates), found {}", path,
+                     fmt::join(csv.header(), ", "));
   }
   OGRSpatialReference wgs84, target;
   wgs84.SetWellKnownGeogCS("WGS84");
@@ -102,12 +102,12 @@ std::vector<Kiln> read_kilns(const std::string& path, const std::string& utm) {
   CsvRow row;
   while (csv.next(row)) {
     Kiln k;
-    k.id = c_id >= 0 ? row[static_cast<std::size_t>(c_id)] : std::to_string(row.line());
-    k.x = csv.get_double(row, static_cast<std::size_t>(c_lon));
-    k.y = csv.get_double(row, static_cast<std::size_t>(c_lat));
+    k.id = c_id ? row[*c_id] : std::to_string(row.line());
+    k.x = csv.get_double(row, *c_lon);
+    k.y = csv.get_double(row, *c_lat);
     if (!(k.x >= -180 && k.x <= 180 && k.y >= -90 && k.y <= 90) || !to->Transform(1, &k.x, &k.y)) {
       fail<InputError>("{}: line {}: kiln {}: ({}, {}) is not a longitude and latitude", path, row.line(), k.id,
-                       row[static_cast<std::size_t>(c_lon)], row[static_cast<std::size_t>(c_lat)]);
+                       row[*c_lon], row[*c_lat]);
     }
     kilns.push_back(std::move(k));
   }
@@ -161,18 +161,11 @@ store::ImportReport prepare_brick_kiln(const TaskCard& task, const TaskRegistry&
   store::Tally tally;
 
   // Scenes: Sentinel-2 L2A of the window, kept when under the cloudy share.
-  raster::Catalog catalog = load_catalog(opt);
+  SceneSet found = select_scenes(
+      opt, [](const std::string& sensor) { return sensor == "sentinel2_l2a"; }, start, end, "Sentinel-2 L2A scene");
   std::vector<raster::Scene> scenes;
-  std::size_t cloudy = 0, other = 0, outside = 0, incomplete = 0;
-  for (auto& s : catalog.scenes) {
-    if (s.sensor != "sentinel2_l2a") {
-      ++other;
-      continue;
-    }
-    if (s.date < start || s.date > end) {
-      ++outside;
-      continue;
-    }
+  std::size_t cloudy = 0, incomplete = 0;
+  for (auto& s : found.scenes) {
     std::vector<std::string> missing;
     for (const auto& b : kiln_bands()) {
       if (!s.find(b)) missing.push_back(b);
@@ -193,16 +186,16 @@ store::ImportReport prepare_brick_kiln(const TaskCard& task, const TaskRegistry&
     scenes.push_back(std::move(s));
   }
   if (scenes.empty()) {
-    fail<InputError>("no Sentinel-2 L2A scene between {} and {} under {}% cloudy in {}", start, end, max_cloudy,
-                     opt.catalog.empty() ? fmt::format("{}", fmt::join(opt.imagery, ", ")) : opt.catalog);
+    fail<InputError>("no Sentinel-2 L2A scene between {} and {} under {}% cloudy ({} cloudy, {} incomplete)", start,
+                     end, max_cloudy, cloudy, incomplete);
   }
   nlohmann::ordered_json summary;
   summary["sentinel2_scenes"] = scenes.size();
   summary["cloudy_scenes"] = cloudy;
   summary["incomplete_scenes"] = incomplete;
-  summary["scenes_outside_window"] = outside;
-  summary["other_scenes"] = other;
-  summary["unrecognised_files"] = catalog.unrecognised.size();
+  summary["scenes_outside_window"] = found.outside_window;
+  summary["other_scenes"] = found.other_sensors;
+  summary["unrecognised_files"] = found.unrecognised_files;
 
   // The base tiles meeting the region, on a 640 m grid of the zone; kilns mark positives.
   OGREnvelope env;
@@ -290,8 +283,7 @@ store::ImportReport prepare_brick_kiln(const TaskCard& task, const TaskRegistry&
   read.bands = kiln_bands();
   read.resampling = raster::Resampling::nearest;
   read.apply_mask = false;  // the release's mean keeps every pixel of the scenes it kept
-  std::mutex mutex;
-  std::set<std::string> reported;
+  UnreadableScenes unreadable(tally);
   OGRSpatialReference utm_srs, wgs84;
   utm_srs.SetFromUserInput(region.utm.c_str());
   utm_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
@@ -309,16 +301,7 @@ store::ImportReport prepare_brick_kiln(const TaskCard& task, const TaskRegistry&
         const KilnTile& t = tiles[first + i];
         const raster::TileGrid grid = raster::make_grid_at(t.x0 + kStep / 2, t.y1 - kStep / 2, kSize, kRes, region.utm);
         raster::SceneTile st = raster::tile_from_scenes(window, grid, read, raster::Composite::mean, true);
-        {
-          std::lock_guard<std::mutex> lock(mutex);
-          for (const auto& e : st.unreadable) {
-            const std::string file = e.substr(0, e.find(": "));
-            if (reported.insert(file).second) {
-              spdlog::warn("scene skipped: {}", e);
-              tally.add("unreadable_scene", file);
-            }
-          }
-        }
+        unreadable.report(st.unreadable);
         if (st.scenes == 0) return {"no_record", t.id, {}};
         // Digital numbers as Earth Engine's S2_SR (reflectance x 10000; the TCI bands as they
         // are), 0 where no scene has a value.

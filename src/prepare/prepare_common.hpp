@@ -1,7 +1,11 @@
 // What the task builders share: the catalog of the inputs, writer options, the report.
 #pragma once
 
+#include <functional>
+#include <mutex>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "sbench/prepare/prepare.hpp"
 #include "sbench/raster/catalog.hpp"
@@ -12,6 +16,29 @@ namespace sbench::prepare {
 
 // The scenes of --imagery (scanned) or --catalog (read); unrecognised files are logged.
 raster::Catalog load_catalog(const PrepareOptions& options);
+
+// Scenes that could not be read, reported once per file (a warning and the status
+// unreadable_scene with the file), whatever the tiles that met them. Thread-safe.
+class UnreadableScenes {
+ public:
+  explicit UnreadableScenes(store::Tally& tally) : tally_(tally) {}
+  void report(const std::vector<std::string>& errors);  // tile_from_scenes' messages: "FILE: reason"
+
+ private:
+  store::Tally& tally_;
+  std::mutex mutex_;
+  std::set<std::string> reported_;
+};
+
+// The scenes of the catalog whose sensor passes `keep` and whose date is in [start, end], with
+// the counts of the others; none is an InputError saying `what` was looked for and where.
+struct SceneSet {
+  std::vector<raster::Scene> scenes;
+  std::vector<const raster::Scene*> pointers() const;
+  std::size_t other_sensors = 0, outside_window = 0, unrecognised_files = 0;
+};
+SceneSet select_scenes(const PrepareOptions& options, const std::function<bool(const std::string&)>& keep,
+                       const std::string& start, const std::string& end, const std::string& what);
 
 // Layout, resume and provenance. The source names the builder, the labels and the imagery (not
 // the shard), so that merged shards carry the single run's source; the shard goes into the

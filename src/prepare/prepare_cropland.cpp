@@ -135,27 +135,14 @@ store::ImportReport prepare_cropland(const TaskCard& task, const TaskRegistry& r
   const std::vector<CropTile> all = enumerate_tiles(opt.labels, utm);
   if (all.empty()) fail<InputError>("{}: the CDL raster holds no whole tile of 50 x 50 px of 30 m", opt.labels);
   const store::Schema schema = store::schema_from_card(task, registry);
-  raster::Catalog catalog = load_catalog(opt);
-  std::vector<raster::Scene> scenes;
-  std::size_t other = 0;
-  const std::string start = fmt::format("{}-01-01", year), end = fmt::format("{}-12-31", year);
-  for (auto& s : catalog.scenes) {
-    if (!is_landsat8_sr(s.sensor)) {
-      ++other;
-    } else if (!s.date.empty() && s.date >= start && s.date <= end) {
-      scenes.push_back(std::move(s));
-    }
-  }
-  if (scenes.empty()) {
-    fail<InputError>("no Landsat 8/9 surface reflectance scene of {} in {}", year,
-                     opt.catalog.empty() ? fmt::format("{}", fmt::join(opt.imagery, ", ")) : opt.catalog);
-  }
-  std::vector<const raster::Scene*> window;
-  for (const auto& s : scenes) window.push_back(&s);
+  const SceneSet scenes =
+      select_scenes(opt, is_landsat8_sr, fmt::format("{}-01-01", year), fmt::format("{}-12-31", year),
+                    fmt::format("Landsat 8/9 surface reflectance scene of {}", year));
+  const std::vector<const raster::Scene*> window = scenes.pointers();
   nlohmann::ordered_json summary;
-  summary["landsat8_scenes"] = scenes.size();
-  summary["other_scenes"] = other;
-  summary["unrecognised_files"] = catalog.unrecognised.size();
+  summary["landsat8_scenes"] = scenes.scenes.size();
+  summary["other_scenes"] = scenes.other_sensors;
+  summary["unrecognised_files"] = scenes.unrecognised_files;
   summary["tiles_in_cdl"] = all.size();
 
   const auto [first, last] = shard_rows(all.size(), opt.shard, opt.shards);
@@ -167,8 +154,7 @@ store::ImportReport prepare_cropland(const TaskCard& task, const TaskRegistry& r
   read.resampling = raster::Resampling::nearest;
   raster::WarpOptions cdl_read;
   cdl_read.resampling = raster::Resampling::nearest;
-  std::mutex mutex;
-  std::set<std::string> reported;
+  UnreadableScenes unreadable(tally);
   const std::size_t plane = static_cast<std::size_t>(kSize) * kSize;
 
   store::run_import(
@@ -177,16 +163,7 @@ store::ImportReport prepare_cropland(const TaskCard& task, const TaskRegistry& r
         const CropTile& t = all[first + i];
         const raster::TileGrid grid = raster::make_grid_at(t.cx, t.cy, kSize, kRes, utm);
         raster::SceneTile optical = raster::tile_from_scenes(window, grid, read, raster::Composite::median, true);
-        {
-          std::lock_guard<std::mutex> lock(mutex);
-          for (const auto& e : optical.unreadable) {
-            const std::string file = e.substr(0, e.find(": "));
-            if (reported.insert(file).second) {
-              spdlog::warn("scene skipped: {}", e);
-              tally.add("unreadable_scene", file);
-            }
-          }
-        }
+        unreadable.report(optical.unreadable);
         if (optical.scenes == 0) return {"no_record", t.id, {}};
         // Every pixel needs a clear observation in the year (the release has no gaps).
         if (optical.tile.valid_fraction < 1) return {"missing_pixels", t.id, {}};

@@ -109,7 +109,7 @@ std::vector<const raster::Scene*> in_window(const std::vector<raster::Scene>& sc
 class DhsTiles {
  public:
   DhsTiles(const PrepareOptions& opt, store::Tally& tally, int size)
-      : imagery_(load_imagery(opt)), tally_(tally), size_(size) {
+      : imagery_(load_imagery(opt)), unreadable_(tally), size_(size) {
     landsat_read_.bands = landsat_bands();
     // Earth Engine samples with nearest neighbour unless told otherwise; SustainBench did not.
     landsat_read_.resampling = raster::Resampling::nearest;
@@ -131,7 +131,7 @@ class DhsTiles {
     const std::string end = fmt::format("{:04d}-12-31", year + 1);
     raster::SceneTile optical = raster::tile_from_scenes(in_window(imagery_.landsat, start, end), grid, landsat_read_,
                                                          raster::Composite::median, true);
-    report_unreadable(optical.unreadable);
+    unreadable_.report(optical.unreadable);
     if (optical.scenes == 0) return "no_record";
 
     raster::SceneTile lights;
@@ -148,7 +148,7 @@ class DhsTiles {
       lights = raster::tile_from_scenes(in_window(imagery_.viirs, start, end), grid, nl_read_,
                                         raster::Composite::median, true);
     }
-    report_unreadable(lights.unreadable);
+    unreadable_.report(lights.unreadable);
     if (lights.scenes == 0) return "missing_bands";
 
     // Band planes in the release's order; pixels without a value (masked everywhere, or outside
@@ -179,24 +179,10 @@ class DhsTiles {
   }
 
  private:
-  // Once per file (the message starts with it), whatever the points that met it.
-  void report_unreadable(const std::vector<std::string>& errors) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& e : errors) {
-      const std::string file = e.substr(0, e.find(": "));
-      if (reported_.insert(file).second) {
-        spdlog::warn("scene skipped: {}", e);
-        tally_.add("unreadable_scene", file);
-      }
-    }
-  }
-
   DhsImagery imagery_;
-  store::Tally& tally_;
+  UnreadableScenes unreadable_;
   int size_;
   raster::SceneReadOptions landsat_read_, nl_read_;
-  std::mutex mutex_;
-  std::set<std::string> reported_;
 };
 
 }  // namespace

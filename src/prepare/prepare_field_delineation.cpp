@@ -78,27 +78,15 @@ store::ImportReport prepare_field_delineation(const TaskCard& task, const TaskRe
   }
   const store::Schema schema = store::schema_from_card(task, registry);
 
-  raster::Catalog catalog = load_catalog(opt);
-  std::vector<raster::Scene> scenes;
-  std::size_t other = 0;
-  const std::string start = fmt::format("{}-01-01", year), end = fmt::format("{}-12-31", year);
-  for (auto& s : catalog.scenes) {
-    if (s.sensor != "sentinel2_l2a") {
-      ++other;
-    } else if (s.date >= start && s.date <= end) {
-      scenes.push_back(std::move(s));
-    }
-  }
-  if (scenes.empty()) {
-    fail<InputError>("no Sentinel-2 L2A scene of {} in {}", year,
-                     opt.catalog.empty() ? fmt::format("{}", fmt::join(opt.imagery, ", ")) : opt.catalog);
-  }
-  std::vector<const raster::Scene*> window;
-  for (const auto& s : scenes) window.push_back(&s);
+  const SceneSet scenes = select_scenes(
+      opt, [](const std::string& sensor) { return sensor == "sentinel2_l2a"; }, fmt::format("{}-01-01", year),
+      fmt::format("{}-12-31", year), "Sentinel-2 L2A scene");
+  const std::vector<const raster::Scene*> window = scenes.pointers();
   nlohmann::ordered_json summary;
-  summary["sentinel2_scenes"] = scenes.size();
-  summary["other_scenes"] = other;
-  summary["unrecognised_files"] = catalog.unrecognised.size();
+  summary["sentinel2_scenes"] = scenes.scenes.size();
+  summary["other_scenes"] = scenes.other_sensors;
+  summary["scenes_outside_year"] = scenes.outside_window;
+  summary["unrecognised_files"] = scenes.unrecognised_files;
   summary["parcels"] = parcels.geometries.size();
   summary["tiles"] = chosen.size();
 
@@ -110,9 +98,8 @@ store::ImportReport prepare_field_delineation(const TaskCard& task, const TaskRe
   utm_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
   wgs84.SetWellKnownGeogCS("WGS84");
   wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  std::mutex mutex;
-  std::set<std::string> reported;
   store::Tally tally;
+  UnreadableScenes unreadable(tally);
   const std::size_t plane = static_cast<std::size_t>(kSize) * kSize;
   const double half = kSize * kRes / 2;
 
@@ -131,16 +118,7 @@ store::ImportReport prepare_field_delineation(const TaskCard& task, const TaskRe
         const double x0 = cx - half, y1 = cy + half;
         const raster::TileGrid grid = raster::make_grid_at(cx, cy, kSize, kRes, utm);
         raster::SceneTile st = raster::tile_from_scenes(window, grid, read, raster::Composite::median, true);
-        {
-          std::lock_guard<std::mutex> lock(mutex);
-          for (const auto& e : st.unreadable) {
-            const std::string file = e.substr(0, e.find(": "));
-            if (reported.insert(file).second) {
-              spdlog::warn("scene skipped: {}", e);
-              tally.add("unreadable_scene", file);
-            }
-          }
-        }
+        unreadable.report(st.unreadable);
         if (st.scenes == 0) return {"no_record", id, {}};
         if (st.tile.valid_fraction < 1) return {"missing_pixels", id, {}};
         // scipy.misc.imsave's bytescale over the whole RGB image, in float32 as numpy computed it.

@@ -1,8 +1,11 @@
 // sbench synth -> sbench prepare for the DHS tasks, checked against an independent tile builder
 // (GDAL's warper and numpy, tests/python/dhs_prepare_reference.py), against `sbench tile` for the
 // same points, and for shards, merges, kills and resumes, and bad input.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -36,32 +39,92 @@ std::vector<std::string> words(const std::string& line) {
   return w;
 }
 
+// `sbench synth TASK --out DIR/raw --n N --seed S`, then the prepare command it printed (quiet);
+// returns those prepare arguments, which leave DIR/raw.h5.
+std::vector<std::string> synth_and_prepare(const fs::path& dir, const std::string& task, int n, int seed) {
+  const auto synth = test::run_sbench(
+      {"-q", "synth", task, "--out", (dir / "raw").string(), "--n", std::to_string(n), "--seed", std::to_string(seed)});
+  EXPECT_EQ(synth.exit_code, 0) << synth.err;
+  const auto command = words(prepare_line(synth.out));
+  EXPECT_GE(command.size(), 8u) << synth.out;
+  if (command.size() < 8) return {};
+  EXPECT_EQ(command.back(), (dir / "raw").string() + ".h5") << synth.out;
+  std::vector<std::string> args = {"-q"};
+  args.insert(args.end(), command.begin() + 1, command.end());
+  const auto prep = test::run_sbench(args);
+  EXPECT_EQ(prep.exit_code, 0) << prep.err;
+  return args;
+}
+
+// Prepares the shards K/N of `args` in the order given, merges them, and compares the merge with
+// `reference` (compare_stores.py).
+void expect_shards_merge_to(std::vector<std::string> args, const fs::path& dir, const std::vector<int>& order,
+                            const fs::path& reference) {
+  std::vector<std::string> merge = {"-q", "store", "merge"};
+  for (int k : order) {
+    args.back() = (dir / fmt::format("shard{}.h5", k)).string();
+    auto s = args;
+    s.insert(s.end(), {"--shard", fmt::format("{}/{}", k, order.size())});
+    ASSERT_EQ(test::run_sbench(s).exit_code, 0) << fmt::format("{}", fmt::join(s, " "));
+    merge.push_back(args.back());
+  }
+  merge.insert(merge.end(), {"--out", (dir / "merged.h5").string()});
+  ASSERT_EQ(test::run_sbench(merge).exit_code, 0);
+  test::run_python("compare_stores.py", {reference.string(), (dir / "merged.h5").string()});
+}
+
 // One synthetic input set (48 clusters in six surveys plus three rows the pipeline drops) and the
-// store its printed prepare command makes, shared by the tests.
+// store its printed prepare command makes, shared by the tests. ctest runs every test in a process
+// of its own, so the set is made once per build of sbench, under a lock, in
+// build/test-cache/dhs-prepare-<sbench's time and size>/ (older ones removed), and only read;
+// each test writes into its own temporary folder.
 class DhsPrepare : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new test::TempDir();
-    const auto synth =
-        test::run_sbench({"-q", "synth", "poverty", "--out", root().string(), "--n", "48", "--seed", "7"});
-    ASSERT_EQ(synth.exit_code, 0) << synth.err;
-    // The exact command synth prints makes the reference store.
-    command_ = words(prepare_line(synth.out));
-    ASSERT_GE(command_.size(), 8u) << synth.out;
+    const fs::path exe = test::sbench_exe();
+    const fs::path cache_root = exe.parent_path() / "test-cache";
+    fs::create_directories(cache_root);
+    const std::string key =
+        fmt::format("dhs-prepare-{}-{}", fs::last_write_time(exe).time_since_epoch().count(), fs::file_size(exe));
+    cache_ = cache_root / key;
+    const int lock = ::open((cache_root / "dhs-prepare.lock").c_str(), O_CREAT | O_RDWR, 0644);
+    ASSERT_GE(lock, 0);
+    ASSERT_EQ(::flock(lock, LOCK_EX), 0);
+    if (!fs::exists(cache_ / "done")) {
+      for (const auto& e : fs::directory_iterator(cache_root)) {
+        if (e.is_directory() && e.path().filename().string().rfind("dhs-prepare-", 0) == 0) fs::remove_all(e.path());
+      }
+      fs::create_directories(cache_);
+      const auto synth =
+          test::run_sbench({"-q", "synth", "poverty", "--out", root().string(), "--n", "48", "--seed", "7"});
+      EXPECT_EQ(synth.exit_code, 0) << synth.err;
+      std::vector<std::string> args = words(prepare_line(synth.out));
+      if (args.size() >= 8) {
+        args[0] = "-q";
+        const auto prep = test::run_sbench(args);
+        EXPECT_EQ(prep.exit_code, 0) << prep.err;
+        test::write_file(cache_ / "command.txt", prepare_line(synth.out));
+        test::write_file(cache_ / "report.txt", prep.out);
+        if (prep.exit_code == 0) test::write_file(cache_ / "done", "");
+      }
+    }
+    ::flock(lock, LOCK_UN);
+    ::close(lock);
+    ASSERT_TRUE(fs::exists(cache_ / "done")) << "the shared synthetic set could not be made";
+    // The exact command synth printed made the reference store.
+    command_ = words(test::read_file(cache_ / "command.txt"));
+    ASSERT_GE(command_.size(), 8u);
     ASSERT_EQ(command_[0], "sbench");
     ASSERT_EQ(command_.back(), root().string() + ".h5");
-    std::vector<std::string> args(command_.begin() + 1, command_.end());
-    args.insert(args.begin(), "-q");
-    const auto prep = test::run_sbench(args);
-    ASSERT_EQ(prep.exit_code, 0) << prep.err;
-    report_ = prep.out;
+    report_ = test::read_file(cache_ / "report.txt");
   }
   static void TearDownTestSuite() {
     delete dir_;
     dir_ = nullptr;
   }
-  static fs::path root() { return *dir_ / "syn"; }
-  static fs::path store() { return *dir_ / "syn.h5"; }
+  static fs::path root() { return cache_ / "syn"; }
+  static fs::path store() { return cache_ / "syn.h5"; }
   // The prepare arguments with another --out (and extra options).
   static std::vector<std::string> prepare_args(const fs::path& out, std::vector<std::string> extra = {}) {
     std::vector<std::string> a = {"-q"};
@@ -72,10 +135,12 @@ class DhsPrepare : public ::testing::Test {
   }
 
   static test::TempDir* dir_;
+  static fs::path cache_;
   static std::vector<std::string> command_;
   static std::string report_;
 };
 test::TempDir* DhsPrepare::dir_ = nullptr;
+fs::path DhsPrepare::cache_;
 std::vector<std::string> DhsPrepare::command_;
 std::string DhsPrepare::report_;
 
@@ -414,15 +479,8 @@ namespace {
 
 TEST(LsmsPrepare, PairsOfTilesEqualTheIndependentBuildAndShardsMerge) {
   test::TempDir d;
-  const auto synth =
-      test::run_sbench({"-q", "synth", "poverty_change", "--out", (d / "raw").string(), "--n", "12", "--seed", "5"});
-  ASSERT_EQ(synth.exit_code, 0) << synth.err;
-  const auto command = words(prepare_line(synth.out));
-  ASSERT_EQ(command.back(), (d / "raw").string() + ".h5") << synth.out;
-  std::vector<std::string> args = {"-q"};
-  args.insert(args.end(), command.begin() + 1, command.end());
-  const auto prep = test::run_sbench(args);
-  ASSERT_EQ(prep.exit_code, 0) << prep.err;
+  auto args = synth_and_prepare(d.path(), "poverty_change", 12, 5);
+  ASSERT_FALSE(args.empty());
   const fs::path store_path = d / "raw.h5";
   store::StoreReader r(store_path);
   EXPECT_EQ(r.schema().task, "poverty_change");
@@ -448,17 +506,7 @@ TEST(LsmsPrepare, PairsOfTilesEqualTheIndependentBuildAndShardsMerge) {
   r.read("x_after", 0, 1, b.data());
   EXPECT_NE(a, b);
 
-  std::vector<std::string> merge = {"-q", "store", "merge"};
-  for (int k : {1, 0}) {
-    auto s = args;
-    s.back() = (d / fmt::format("s{}.h5", k)).string();
-    s.insert(s.end(), {"--shard", fmt::format("{}/2", k)});
-    ASSERT_EQ(test::run_sbench(s).exit_code, 0);
-    merge.push_back(s[s.size() - 3]);
-  }
-  merge.insert(merge.end(), {"--out", (d / "merged.h5").string()});
-  ASSERT_EQ(test::run_sbench(merge).exit_code, 0);
-  test::run_python("compare_stores.py", {store_path.string(), (d / "merged.h5").string()});
+  expect_shards_merge_to(args, d.path(), {1, 0}, store_path);
 
   // The coordinates file must sit beside the pairs file.
   fs::remove(d / "raw" / "asset_infrstructure_indicies_lsms.csv");
@@ -476,15 +524,8 @@ namespace {
 
 TEST(CroplandPrepare, TilesMasksAndWeakLabelsEqualTheIndependentBuildAndShardsMerge) {
   test::TempDir d;
-  const auto synth =
-      test::run_sbench({"-q", "synth", "cropland", "--out", (d / "raw").string(), "--n", "36", "--seed", "3"});
-  ASSERT_EQ(synth.exit_code, 0) << synth.err;
-  const auto command = words(prepare_line(synth.out));
-  ASSERT_EQ(command.back(), (d / "raw").string() + ".h5") << synth.out;
-  std::vector<std::string> args = {"-q"};
-  args.insert(args.end(), command.begin() + 1, command.end());
-  const auto prep = test::run_sbench(args);
-  ASSERT_EQ(prep.exit_code, 0) << prep.err;
+  auto args = synth_and_prepare(d.path(), "cropland", 36, 3);
+  ASSERT_FALSE(args.empty());
   const fs::path store_path = d / "raw.h5";
   store::StoreReader r(store_path);
   EXPECT_EQ(r.schema().field("x").shape, (std::vector<std::int64_t>{7, 50, 50}));
@@ -516,17 +557,7 @@ TEST(CroplandPrepare, TilesMasksAndWeakLabelsEqualTheIndependentBuildAndShardsMe
   EXPECT_EQ(image_labels.size(), 2u);
   EXPECT_GE(r.split_counts().size(), 2u);
 
-  std::vector<std::string> merge = {"-q", "store", "merge"};
-  for (int k : {0, 1, 2}) {
-    auto s = args;
-    s.back() = (d / fmt::format("s{}.h5", k)).string();
-    s.insert(s.end(), {"--shard", fmt::format("{}/3", k)});
-    ASSERT_EQ(test::run_sbench(s).exit_code, 0);
-    merge.push_back(s[s.size() - 3]);
-  }
-  merge.insert(merge.end(), {"--out", (d / "merged.h5").string()});
-  ASSERT_EQ(test::run_sbench(merge).exit_code, 0);
-  test::run_python("compare_stores.py", {store_path.string(), (d / "merged.h5").string()});
+  expect_shards_merge_to(args, d.path(), {0, 1, 2}, store_path);
 
   // A year without scenes, and a label file that is no raster: errors naming what is wrong.
   auto other_year = args;
@@ -552,15 +583,8 @@ namespace {
 
 TEST(BrickKilnPrepare, TilesLabelsAndSplitEqualTheIndependentBuildAndBadRegionsAreHandled) {
   test::TempDir d;
-  const auto synth =
-      test::run_sbench({"-q", "synth", "brick_kiln", "--out", (d / "raw").string(), "--n", "36", "--seed", "1"});
-  ASSERT_EQ(synth.exit_code, 0) << synth.err;
-  const auto command = words(prepare_line(synth.out));
-  ASSERT_NE(std::find(command.begin(), command.end(), "--region"), command.end()) << synth.out;
-  std::vector<std::string> args = {"-q"};
-  args.insert(args.end(), command.begin() + 1, command.end());
-  const auto prep = test::run_sbench(args);
-  ASSERT_EQ(prep.exit_code, 0) << prep.err;
+  auto args = synth_and_prepare(d.path(), "brick_kiln", 36, 1);
+  ASSERT_FALSE(args.empty());
   const fs::path store_path = d / "raw.h5";
   store::StoreReader r(store_path);
   EXPECT_EQ(r.schema().field("x").shape, (std::vector<std::int64_t>{13, 64, 64}));
@@ -579,17 +603,7 @@ TEST(BrickKilnPrepare, TilesLabelsAndSplitEqualTheIndependentBuildAndBadRegionsA
   EXPECT_GT(std::count(labels.begin(), labels.end(), 1.0), 0);
   EXPECT_GT(std::count(labels.begin(), labels.end(), 0.0), 0);
 
-  std::vector<std::string> merge = {"-q", "store", "merge"};
-  for (int k : {0, 1}) {
-    auto s = args;
-    s.back() = (d / fmt::format("s{}.h5", k)).string();
-    s.insert(s.end(), {"--shard", fmt::format("{}/2", k)});
-    ASSERT_EQ(test::run_sbench(s).exit_code, 0);
-    merge.push_back(s[s.size() - 3]);
-  }
-  merge.insert(merge.end(), {"--out", (d / "merged.h5").string()});
-  ASSERT_EQ(test::run_sbench(merge).exit_code, 0);
-  test::run_python("compare_stores.py", {store_path.string(), (d / "merged.h5").string()});
+  expect_shards_merge_to(args, d.path(), {0, 1}, store_path);
 
   // A self-intersecting region (a bow tie) is repaired with a warning naming the file and feature;
   // a region that is not a polygon, and a missing --region, are errors.
@@ -639,13 +653,8 @@ namespace {
 
 TEST(FieldDelineationPrepare, TilesAndMasksEqualTheIndependentBuildSamplingShardsAndBadParcels) {
   test::TempDir d;
-  const auto synth =
-      test::run_sbench({"-q", "synth", "field_delineation", "--out", (d / "raw").string(), "--n", "16", "--seed", "2"});
-  ASSERT_EQ(synth.exit_code, 0) << synth.err;
-  const auto command = words(prepare_line(synth.out));
-  std::vector<std::string> args = {"-q"};
-  args.insert(args.end(), command.begin() + 1, command.end());
-  ASSERT_EQ(test::run_sbench(args).exit_code, 0);
+  auto args = synth_and_prepare(d.path(), "field_delineation", 16, 2);
+  ASSERT_FALSE(args.empty());
   const fs::path store_path = d / "raw.h5";
   {
     store::StoreReader r(store_path);
@@ -667,17 +676,7 @@ TEST(FieldDelineationPrepare, TilesAndMasksEqualTheIndependentBuildSamplingShard
   }
   EXPECT_EQ(ids[0].size(), 6u);
   EXPECT_EQ(ids[0], ids[1]);
-  std::vector<std::string> merge = {"-q", "store", "merge"};
-  for (int k : {1, 0}) {
-    auto s = sample;
-    s.back() = (d / fmt::format("s{}.h5", k)).string();
-    s.insert(s.end(), {"--shard", fmt::format("{}/2", k)});
-    ASSERT_EQ(test::run_sbench(s).exit_code, 0);
-    merge.push_back(s[s.size() - 3]);
-  }
-  merge.insert(merge.end(), {"--out", (d / "merged.h5").string()});
-  ASSERT_EQ(test::run_sbench(merge).exit_code, 0);
-  test::run_python("compare_stores.py", {(d / "sample0.h5").string(), (d / "merged.h5").string()});
+  expect_shards_merge_to(sample, d.path(), {1, 0}, d / "sample0.h5");
 
   // Parcels that are lines are refused, naming the file and feature.
   test::write_file(d / "lines.geojson",
