@@ -7,6 +7,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -47,6 +48,7 @@ void step(const Context& ctx, const std::vector<std::string>& args) {
   }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) fail<IoError>("demo step `sbench {}`: cannot wait for it", fmt::join(args, " "));
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     fail<Error>("demo step `sbench {}` failed (exit {})", fmt::join(args, " "),

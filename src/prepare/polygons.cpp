@@ -51,6 +51,26 @@ Polygons read_polygons(const std::string& path, const std::string& what, const s
           GDALClose(ds);
           fail<InputError>("{}: feature {} is an invalid polygon that cannot be repaired", path, fid);
         }
+        // MakeValid may give a collection with lines or points beside the polygons: keep the polygons.
+        const auto fixed_type = wkbFlatten(fixed->getGeometryType());
+        if (fixed_type != wkbPolygon && fixed_type != wkbMultiPolygon) {
+          auto polygons = std::make_unique<OGRMultiPolygon>();
+          if (auto* c = dynamic_cast<OGRGeometryCollection*>(fixed.get())) {
+            for (int k = 0; k < c->getNumGeometries(); ++k) {
+              const auto t = wkbFlatten(c->getGeometryRef(k)->getGeometryType());
+              if (t == wkbPolygon) polygons->addGeometry(c->getGeometryRef(k));
+              if (t == wkbMultiPolygon) {
+                auto* m = c->getGeometryRef(k)->toMultiPolygon();
+                for (int q = 0; q < m->getNumGeometries(); ++q) polygons->addGeometry(m->getGeometryRef(q));
+              }
+            }
+          }
+          if (polygons->IsEmpty()) {
+            GDALClose(ds);
+            fail<InputError>("{}: feature {} is an invalid polygon whose repair has no area", path, fid);
+          }
+          fixed = std::move(polygons);
+        }
         spdlog::warn("{}: feature {} is an invalid polygon (self-intersecting?): repaired", path, fid);
         geom = std::move(fixed);
       }

@@ -69,6 +69,7 @@ Region read_region(const std::string& path) {
   r.utm = p.utm;
   for (auto& g : p.geometries) {
     r.geometry = r.geometry ? std::unique_ptr<OGRGeometry>(r.geometry->Union(g.get())) : std::move(g);
+    if (!r.geometry) fail<InputError>("{}: the union of its polygons failed (GEOS)", path);
   }
   return r;
 }

@@ -121,6 +121,13 @@ void run_import(StoreWriter& writer, std::size_t count, int threads,
   };
   std::vector<Slot> slots(tokens);
   for (auto& s : slots) s.example = std::make_unique<Example>(writer.schema());
+  // Which items a resume already holds, decided before the pipeline: the last stage appends to
+  // the writer's id set while the first would read it.
+  std::vector<std::uint8_t> held(count, 0);
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string id = id_of(i);
+    held[i] = !id.empty() && writer.contains(id);
+  }
   std::size_t next = 0;
   ProgressCounter counter(progress, count, "import");
   oneapi::tbb::parallel_pipeline(
@@ -133,8 +140,7 @@ void run_import(StoreWriter& writer, std::size_t count, int threads,
                                                       Slot* s = &slots[next % tokens];
                                                       s->index = next++;
                                                       s->loaded = Loaded{};
-                                                      const std::string id = id_of(s->index);
-                                                      s->skip = !id.empty() && writer.contains(id);
+                                                      s->skip = held[s->index] != 0;
                                                       return s;
                                                     }) &
                   oneapi::tbb::make_filter<Slot*, Slot*>(oneapi::tbb::filter_mode::parallel,

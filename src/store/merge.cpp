@@ -37,6 +37,7 @@ std::size_t merge_shards(const std::vector<fs::path>& paths, const fs::path& out
   for (std::size_t i = 0; i < paths.size(); ++i) {
     auto r = std::make_unique<StoreReader>(paths[i]);
     const auto& attrs = r->attributes();
+    if (!attrs.count("source")) fail<InputError>("{}: no 'source' attribute: not an sbench store", paths[i].string());
     const auto it = attrs.find("shard");
     if (it == attrs.end()) {
       fail<InputError>("{}: not a shard (no 'shard' attribute: made without `sbench prepare --shard K/N`)",
@@ -96,12 +97,20 @@ std::size_t merge_shards(const std::vector<fs::path>& paths, const fs::path& out
   ProgressCounter counter(progress, examples, "merge");
   std::map<std::string, std::size_t> counts;
   std::map<std::string, std::vector<std::string>> samples;
-  std::set<std::string> sources_seen;
+  std::map<std::string, SourceFile> sources_seen;
   Example ex(writer.schema());
   for (const auto& [k, index] : by_shard) {
     const StoreReader& r = *readers[index];
     for (const auto& f : r.source_files()) {
-      if (sources_seen.insert(f.path).second) writer.add_source_file(f);
+      const auto [at, fresh] = sources_seen.emplace(f.path, f);
+      if (fresh) {
+        writer.add_source_file(f);
+      } else if (at->second.size != f.size || at->second.crc32 != f.crc32) {
+        fail<InputError>(
+            "{}: made from another {} than the other shards (size or CRC-32 differ): the shards must "
+            "be made from the same files",
+            paths[index].string(), f.path);
+      }
     }
     std::vector<std::vector<std::string>> strings(schema.fields.size());
     for (std::size_t f = 0; f < schema.fields.size(); ++f) {
