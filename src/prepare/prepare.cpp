@@ -3,7 +3,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <ogr_spatialref.h>
+
+#include <algorithm>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "prepare_common.hpp"
@@ -59,6 +63,19 @@ void UnreadableScenes::report(const std::vector<std::string>& errors) {
       tally_.add("unreadable_scene", file);
     }
   }
+}
+
+std::array<double, 4> lonlat_box(const std::string& crs, double x0, double y1, double side) {
+  OGRSpatialReference from, wgs84;
+  from.SetFromUserInput(crs.c_str());
+  from.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  wgs84.SetWellKnownGeogCS("WGS84");
+  wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  std::unique_ptr<OGRCoordinateTransformation> to(OGRCreateCoordinateTransformation(&from, &wgs84));
+  double xs[4] = {x0, x0 + side, x0, x0 + side}, ys[4] = {y1, y1, y1 - side, y1 - side};
+  if (!to || !to->Transform(4, xs, ys))
+    fail<Error>("no longitude and latitude for the tile at ({}, {}) of {}", x0, y1, crs);
+  return {std::min(xs[0], xs[2]), std::min(ys[2], ys[3]), std::max(xs[1], xs[3]), std::max(ys[0], ys[1])};
 }
 
 std::vector<const raster::Scene*> SceneSet::pointers() const {

@@ -285,11 +285,6 @@ store::ImportReport prepare_brick_kiln(const TaskCard& task, const TaskRegistry&
   read.resampling = raster::Resampling::nearest;
   read.apply_mask = false;  // the release's mean keeps every pixel of the scenes it kept
   UnreadableScenes unreadable(tally);
-  OGRSpatialReference utm_srs, wgs84;
-  utm_srs.SetFromUserInput(region.utm.c_str());
-  utm_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  wgs84.SetWellKnownGeogCS("WGS84");
-  wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
   const std::size_t plane = static_cast<std::size_t>(kSize) * kSize;
 
   const auto [first, last] = shard_rows(tiles.size(), opt.shard, opt.shards);
@@ -315,18 +310,16 @@ store::ImportReport prepare_brick_kiln(const TaskCard& task, const TaskRegistry&
           }
         }
         // The tile's bounds in longitude and latitude (the box of its projected corners).
-        std::unique_ptr<OGRCoordinateTransformation> to(OGRCreateCoordinateTransformation(&utm_srs, &wgs84));
-        double xs[4] = {t.x0, t.x0 + kStep, t.x0, t.x0 + kStep}, ys[4] = {t.y1, t.y1, t.y1 - kStep, t.y1 - kStep};
-        to->Transform(4, xs, ys);
+        const auto box = lonlat_box(region.utm, t.x0, t.y1, kStep);
         ex.id = t.id;
         ex.split = t.split;
         ex.set("label", t.label);
         ex.set("hdf5_file", std::string());
         ex.set("hdf5_idx", -1);
-        ex.set("lon_left", std::min(xs[0], xs[2]));
-        ex.set("lon_right", std::max(xs[1], xs[3]));
-        ex.set("lat_bottom", std::min(ys[2], ys[3]));
-        ex.set("lat_top", std::max(ys[0], ys[1]));
+        ex.set("lon_left", box[0]);
+        ex.set("lat_bottom", box[1]);
+        ex.set("lon_right", box[2]);
+        ex.set("lat_top", box[3]);
         ex.set("offset", t.offset);
         return {};
       },

@@ -1,6 +1,7 @@
 // What the task builders share: the catalog of the inputs, writer options, the report.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -39,6 +40,11 @@ struct SceneSet {
 };
 SceneSet select_scenes(const PrepareOptions& options, const std::function<bool(const std::string&)>& keep,
                        const std::string& start, const std::string& end, const std::string& what);
+
+// The longitude/latitude box (west, south, east, north) of the square of `side` metres whose
+// upper-left corner is (x0, y1) in `crs`: the box of its projected corners. Thread-safe (each call
+// has its own spatial references); a corner that does not transform is an Error.
+std::array<double, 4> lonlat_box(const std::string& crs, double x0, double y1, double side);
 
 // Layout, resume and provenance. The source names the builder, the labels and the imagery (not
 // the shard), so that merged shards carry the single run's source; the shard goes into the

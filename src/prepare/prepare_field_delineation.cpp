@@ -93,11 +93,6 @@ store::ImportReport prepare_field_delineation(const TaskCard& task, const TaskRe
   raster::SceneReadOptions read;
   read.bands = {"RED", "GREEN", "BLUE"};
   read.resampling = raster::Resampling::nearest;
-  OGRSpatialReference utm_srs, wgs84;
-  utm_srs.SetFromUserInput(utm.c_str());
-  utm_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  wgs84.SetWellKnownGeogCS("WGS84");
-  wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
   store::Tally tally;
   UnreadableScenes unreadable(tally);
   const std::size_t plane = static_cast<std::size_t>(kSize) * kSize;
@@ -154,17 +149,15 @@ store::ImportReport prepare_field_delineation(const TaskCard& task, const TaskRe
           mask[p] = edges[p];
           mask_filled[p] = filled[p] && !edges[p] ? 1 : 0;
         }
-        std::unique_ptr<OGRCoordinateTransformation> to(OGRCreateCoordinateTransformation(&utm_srs, &wgs84));
-        double xs[4] = {x0, x0 + 2 * half, x0, x0 + 2 * half}, ys[4] = {y1, y1, y1 - 2 * half, y1 - 2 * half};
-        to->Transform(4, xs, ys);
+        const auto bounds = lonlat_box(utm, x0, y1, 2 * half);
         ex.id = id;
         // A seeded random 80/10/10 split of the tiles, as the original's split_data.py (not its
         // exact draw).
         ex.split = store::hash_split(id, 0, {{"train", 0.8}, {"val", 0.1}, {"test", 0.1}});
-        ex.set("min_lon", std::min(xs[0], xs[2]));
-        ex.set("max_lon", std::max(xs[1], xs[3]));
-        ex.set("min_lat", std::min(ys[2], ys[3]));
-        ex.set("max_lat", std::max(ys[0], ys[1]));
+        ex.set("min_lon", bounds[0]);
+        ex.set("min_lat", bounds[1]);
+        ex.set("max_lon", bounds[2]);
+        ex.set("max_lat", bounds[3]);
         return {};
       },
       tally, opt.progress, "processed", "processed");
