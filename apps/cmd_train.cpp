@@ -1,21 +1,27 @@
-// sbench train TASK --store STORE.h5 --out RUN_DIR [--set key=value]...
-// sbench predict --run RUN_DIR --store STORE.h5 [--split test] --out PRED.csv
+// sbench train TASK --store STORE.h5 --out RUN_DIR [--config FILE] [--set key=value]... [--epochs N]
+//              [--max-steps N] [--resume] [--device auto|cpu|cuda]
+// sbench predict --run RUN_DIR --store STORE.h5 [--split test] --out PRED.csv [--device ...]
 //
-// The models that need neither LibTorch nor a GPU: today the night-lights KNN of the DHS tasks
-// (`--set model=knn_nightlights`). The neural baselines of the learn component come with it.
+// The settings are resolved and checked here, without LibTorch (docs/training.md). The night-lights
+// KNN runs here too; the neural models run in the LibTorch module (torch_plugin.cpp).
 #include <fmt/format.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli.hpp"
 #include "sbench/baseline/knn_nightlights.hpp"
+#include "sbench/baseline/train_config.hpp"
 #include "sbench/core/atomic_file.hpp"
 #include "sbench/core/error.hpp"
 #include "sbench/store/store.hpp"
+#ifdef SBENCH_WITH_TORCH
+#include "torch_plugin.hpp"
+#endif
 
 namespace sbench::app {
 
@@ -24,56 +30,56 @@ namespace {
 namespace fs = std::filesystem;
 
 struct TrainArgs {
-  std::string task, store, out;
+  std::string task, store, out, config, device = "auto";
   std::vector<std::string> sets;
+  int epochs = 0;
+  std::int64_t max_steps = 0;
+  bool resume = false;
 };
 
 struct PredictArgs {
-  std::string run, store, split = "test", out;
+  std::string run, store, split = "test", out, device = "auto";
 };
 
-int run_train(Context& ctx, const TrainArgs& a) {
-  const TaskCard& task = ctx.registry().get(a.task);
-  std::string model, target = task.targets.front().name;
-  int k_min = 1, k_max = 20;
-  for (const auto& kv : a.sets) {
-    const auto eq = kv.find('=');
-    if (eq == std::string::npos) fail<UsageError>("--set {}: expected key=value", kv);
-    const std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
-    if (key == "model") {
-      model = value;
-    } else if (key == "target") {
-      target = value;
-    } else if (key == "k_min" || key == "k_max") {
-      int v = 0;
-      try {
-        v = std::stoi(value);
-      } catch (const std::exception&) {
-        fail<UsageError>("--set {}: not an integer", kv);
-      }
-      (key == "k_min" ? k_min : k_max) = v;
-    } else {
-      fail<UsageError>("--set {}: unknown key (model, target, k_min, k_max)", kv);
-    }
-  }
-  if (model.empty()) {
-    fail<UsageError>(
-        "sbench train {}: choose a model with --set model=NAME; available in this build: "
-        "knn_nightlights (DHS tasks; the neural baselines come with the learn component)",
-        task.id);
-  }
-  if (model != "knn_nightlights") {
-    fail<UsageError>("--set model={}: not available in this build (available: knn_nightlights)", model);
-  }
-  if (k_min < 1 || k_max < k_min || k_max > 1000) {
-    fail<UsageError>("k_min {} and k_max {}: need 1 <= k_min <= k_max <= 1000", k_min, k_max);
-  }
+// Calls an entry point of the LibTorch module with a JSON request, rethrowing its error.
+void call_torch(const char* name, const nlohmann::json& request) {
+#ifdef SBENCH_WITH_TORCH
+  std::string error;
+  using Fn = int (*)(const char*, char*, std::size_t);
+  auto fn = reinterpret_cast<Fn>(torch_plugin_symbol(name, error));
+  if (!fn) fail<Error>("{} (sbench doctor checks the installation)", error);
+  std::string buf(8192, '\0');
+  const int rc = fn(request.dump().c_str(), buf.data(), buf.size());
+  std::cout.flush();
+  if (rc == 0) return;
+  const std::string message = buf.c_str();
+  if (rc == 2) throw UsageError(message);
+  throw Error(message);
+#else
+  (void)request;
+  fail<UsageError>("{}: this sbench was built without LibTorch (SBENCH_WITH_TORCH=OFF); the neural models need it",
+                   name);
+#endif
+}
+
+nlohmann::json card_request(const TaskCard& task) {
+  // The module rebuilds the card from its merged JSON, named after the task (the registry checks
+  // that a card file is named after its id).
+  return {{"card", task.json}, {"card_file", task.id + ".json"}};
+}
+
+int run_knn(const TaskCard& task, const TrainArgs& a, const baseline::TrainConfig& cfg) {
+  const std::string target = cfg.str("target").empty() ? task.targets.front().name : cfg.str("target");
   store::StoreReader s(a.store);
-  const auto m = baseline::fit_knn_nightlights(task, s, target, k_min, k_max);
+  const auto m = baseline::fit_knn_nightlights(task, s, target, static_cast<int>(cfg.integer("k_min")),
+                                               static_cast<int>(cfg.integer("k_max")));
   fs::create_directories(a.out);
   AtomicFile out(fs::path(a.out) / "model.json");
   out.stream() << baseline::to_json(m) << '\n';
   out.commit();
+  AtomicFile config(fs::path(a.out) / "config.json");
+  config.stream() << cfg.json().dump(2) << '\n';
+  config.commit();
   AtomicFile log(fs::path(a.out) / "log.jsonl");
   for (const auto& [k, r2] : m.val_r2) {
     log.stream() << fmt::format(R"({{"k": {}, "val_r2": {}}})", k, std::isfinite(r2) ? fmt::format("{}", r2) : "null")
@@ -91,10 +97,26 @@ int run_train(Context& ctx, const TrainArgs& a) {
   return 0;
 }
 
-int run_predict(Context& ctx, const PredictArgs& a) {
+int run_train(Context& ctx, const TrainArgs& a) {
+  const TaskCard& task = ctx.registry().get(a.task);
+  const auto cfg = baseline::TrainConfig::resolve(task, a.config, a.sets, a.epochs);
+  if (cfg.str("model") == "knn_nightlights") return run_knn(task, a, cfg);
+  nlohmann::json request = card_request(task);
+  request["store"] = a.store;
+  request["out"] = a.out;
+  request["config"] = cfg.json();
+  request["max_steps"] = a.max_steps;
+  request["resume"] = a.resume;
+  request["device"] = a.device;
+  request["quiet"] = ctx.quiet;
+  call_torch("sbench_torch_train", request);
+  return 0;
+}
+
+int run_knn_predict(Context& ctx, const PredictArgs& a) {
   const fs::path model_path = fs::path(a.run) / "model.json";
   std::ifstream in(model_path);
-  if (!in) fail<IoError>("{}: no model (run sbench train first)", model_path.string());
+  if (!in) fail<IoError>("{}: cannot read the model", model_path.string());
   std::stringstream text;
   text << in.rdbuf();
   const auto m = baseline::knn_from_json(text.str(), model_path.string());
@@ -120,6 +142,31 @@ int run_predict(Context& ctx, const PredictArgs& a) {
   return 0;
 }
 
+int run_predict(Context& ctx, const PredictArgs& a) {
+  const fs::path run(a.run);
+  if (fs::exists(run / "model.json")) return run_knn_predict(ctx, a);
+  const fs::path run_json = run / "run.json";
+  std::ifstream in(run_json);
+  if (!in) fail<IoError>("{}: no trained run here (model.json or run.json; run sbench train first)", run.string());
+  nlohmann::json info;
+  try {
+    info = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail<InputError>("{}: not valid JSON: {}", run_json.string(), e.what());
+  }
+  if (!info.contains("task") || !info["task"].is_string()) {
+    fail<InputError>("{}: no task id; not a run of sbench train", run_json.string());
+  }
+  nlohmann::json request = card_request(ctx.registry().get(info["task"].get<std::string>()));
+  request["run"] = a.run;
+  request["store"] = a.store;
+  request["split"] = a.split;
+  request["out"] = a.out;
+  request["device"] = a.device;
+  call_torch("sbench_torch_predict", request);
+  return 0;
+}
+
 }  // namespace
 
 void add_train_command(CLI::App& app, Context& ctx) {
@@ -127,8 +174,17 @@ void add_train_command(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("train", "Train a baseline on a task store");
   cmd->add_option("task", a->task, "Task id or SDG code")->required();
   cmd->add_option("--store", a->store, "The task store")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--out", a->out, "Run folder to write (model.json, log.jsonl)")->required();
-  cmd->add_option("--set", a->sets, "key=value: model (knn_nightlights), target, k_min, k_max");
+  cmd->add_option("--out", a->out, "Run folder to write (config.json, log.jsonl, checkpoints)")->required();
+  cmd->add_option("--config", a->config, "JSON object of training settings (docs/training.md)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--set", a->sets, "key=value, after the card's defaults and --config (docs/training.md)");
+  cmd->add_option("--epochs", a->epochs, "Epochs (the setting 'epochs')")->check(CLI::PositiveNumber);
+  cmd->add_option("--max-steps", a->max_steps, "Stop after this many optimizer steps (smoke tests)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--resume", a->resume, "Continue the run in --out from its last checkpoint");
+  cmd->add_option("--device", a->device, "auto, cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
   cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { return run_train(ctx, *a); }; });
 
   auto p = std::make_shared<PredictArgs>();
@@ -139,6 +195,9 @@ void add_train_command(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"train", "val", "test"}))
       ->capture_default_str();
   pc->add_option("--out", p->out, "Submission CSV to write")->required();
+  pc->add_option("--device", p->device, "auto, cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
   pc->callback([&ctx, p] { ctx.action = [&ctx, p] { return run_predict(ctx, *p); }; });
 }
 

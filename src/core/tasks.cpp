@@ -462,10 +462,10 @@ BaselineSpec parse_baseline(const Node& n, const std::vector<std::string>& metri
 
 // The card's fields in the order of docs/tasks.md, whatever the order in the card and its base.
 json canonical_order(const json& j) {
-  static const char* const order[] = {
-      "id",        "sdg",     "name", "description", "family", "unit",    "id_column",      "variants",
-      "inputs",    "targets", "meta", "groups",      "split",  "metrics", "primary_metric", "normalization",
-      "baselines", "sources", "notes"};
+  static const char* const order[] = {"id",        "sdg",      "name",           "description",   "family", "unit",
+                                      "id_column", "variants", "inputs",         "targets",       "meta",   "groups",
+                                      "split",     "metrics",  "primary_metric", "normalization", "train",  "baselines",
+                                      "sources",   "notes"};
   json out = json::object();
   for (const char* key : order) {
     if (j.contains(key)) out[key] = j.at(key);
@@ -475,8 +475,9 @@ json canonical_order(const json& j) {
 
 TaskCard parse_card(const json& j, const std::string& file) {
   const Node n(j, "", file);
-  n.only({"id", "sdg", "name", "description", "family", "unit", "id_column", "variants", "inputs", "targets", "meta",
-          "groups", "split", "metrics", "primary_metric", "normalization", "baselines", "sources", "notes"});
+  n.only({"id",     "sdg",       "name",    "description", "family", "unit",    "id_column",      "variants",
+          "inputs", "targets",   "meta",    "groups",      "split",  "metrics", "primary_metric", "normalization",
+          "train",  "baselines", "sources", "notes"});
   TaskCard c;
   c.file = file;
   c.id = n.str("id");
@@ -526,6 +527,12 @@ TaskCard parse_card(const json& j, const std::string& file) {
   c.primary_metric = n.str("primary_metric");
   if (!seen.count(c.primary_metric)) n.error("primary_metric", fmt::format("'{}' is not in metrics", c.primary_metric));
   for (const auto& s : n.objects("normalization")) c.normalization.push_back(parse_normalization(s, c.inputs, c.meta));
+  if (n.has("train")) {
+    // The default training configuration; its keys are checked by the learn component, which
+    // owns them (docs/training.md).
+    if (!n.raw("train").is_object()) n.error("train", "expected an object of training settings");
+    c.train = n.raw("train").dump();
+  }
   for (const auto& b : n.objects("baselines")) c.baselines.push_back(parse_baseline(b, c.metrics));
   c.sources = n.strings("sources");
   c.notes = n.str("notes", false);

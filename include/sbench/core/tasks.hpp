@@ -111,6 +111,7 @@ struct TaskCard {
   std::vector<std::string> metrics;
   std::string primary_metric;
   std::vector<NormalizationSpec> normalization;
+  std::string train;  // the default training settings as a JSON object ("" when the card has none)
   std::vector<BaselineSpec> baselines;
   std::vector<std::string> sources;
   std::string notes;

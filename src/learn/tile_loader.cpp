@@ -1,0 +1,422 @@
+#include "tile_loader.hpp"
+
+#include <fmt/format.h>
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "sbench/core/error.hpp"
+
+namespace sbench::learn {
+
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t s = a;
+  const std::uint64_t x = splitmix64(s);
+  s = x ^ b;
+  return splitmix64(s);
+}
+
+// Converts n values of a store element type to float.
+void to_float(const std::byte* src, store::ElementType type, std::size_t n, float* dst) {
+  auto conv = [&](auto tag) {
+    using T = decltype(tag);
+    for (std::size_t i = 0; i < n; ++i) {
+      T v;
+      std::memcpy(&v, src + i * sizeof(T), sizeof(T));
+      dst[i] = static_cast<float>(v);
+    }
+  };
+  switch (type) {
+    case store::ElementType::float32: std::memcpy(dst, src, n * sizeof(float)); break;
+    case store::ElementType::float64: conv(double{}); break;
+    case store::ElementType::uint8: conv(std::uint8_t{}); break;
+    case store::ElementType::int8: conv(std::int8_t{}); break;
+    case store::ElementType::uint16: conv(std::uint16_t{}); break;
+    case store::ElementType::int16: conv(std::int16_t{}); break;
+    case store::ElementType::uint32: conv(std::uint32_t{}); break;
+    case store::ElementType::int32: conv(std::int32_t{}); break;
+    default: fail<InputError>("tile input of type {}: not a numeric image type", store::to_string(type));
+  }
+}
+
+// A queue of at most cap batches between the pipeline thread and the training thread.
+class BatchQueue {
+ public:
+  explicit BatchQueue(std::size_t cap) : cap_(cap) {}
+  void push(TileBatch b) {
+    std::unique_lock<std::mutex> lock(m_);
+    not_full_.wait(lock, [&] { return q_.size() < cap_ || closed_; });
+    if (closed_) return;
+    q_.push_back(std::move(b));
+    not_empty_.notify_one();
+  }
+  std::optional<TileBatch> pop() {
+    std::unique_lock<std::mutex> lock(m_);
+    not_empty_.wait(lock, [&] { return !q_.empty() || done_ || closed_; });
+    if (q_.empty() || closed_) return std::nullopt;
+    TileBatch b = std::move(q_.front());
+    q_.pop_front();
+    not_full_.notify_one();
+    return b;
+  }
+  void done() {
+    std::lock_guard<std::mutex> lock(m_);
+    done_ = true;
+    not_empty_.notify_all();
+  }
+  void close() {
+    std::lock_guard<std::mutex> lock(m_);
+    closed_ = true;
+    q_.clear();
+    not_full_.notify_all();
+    not_empty_.notify_all();
+  }
+  bool closed() {
+    std::lock_guard<std::mutex> lock(m_);
+    return closed_;
+  }
+
+ private:
+  std::size_t cap_;
+  std::mutex m_;
+  std::condition_variable not_full_, not_empty_;
+  std::deque<TileBatch> q_;
+  bool done_ = false, closed_ = false;
+};
+
+}  // namespace
+
+std::vector<std::string> tile_inputs(const TaskCard& task, const store::StoreReader& store) {
+  std::vector<std::string> out;
+  std::int64_t h = -1, w = -1;
+  for (const auto& in : task.inputs) {
+    const store::Field* f = store.schema().find(in.name);
+    if (!f || f->group != store::Group::input) {
+      fail<InputError>("{}: the store has no input '{}' of task {}", store.path().string(), in.name, task.id);
+    }
+    if (f->axes != "CHW" || f->shape.size() != 3) {
+      fail<InputError>("{}: input '{}' has axes {} ({} dimensions); the tile models read C x H x W tiles",
+                       store.path().string(), in.name, f->axes, f->shape.size());
+    }
+    if (h >= 0 && (f->shape[1] != h || f->shape[2] != w)) {
+      fail<InputError>("{}: input '{}' is {} x {}, the others {} x {}", store.path().string(), in.name, f->shape[1],
+                       f->shape[2], h, w);
+    }
+    h = f->shape[1];
+    w = f->shape[2];
+    out.push_back(in.name);
+  }
+  return out;
+}
+
+TileNormalizer card_normalizer(const TaskCard& task, const store::StoreReader& store,
+                               const std::vector<std::string>& inputs, const std::vector<double>& fallback_mean,
+                               const std::vector<double>& fallback_std) {
+  // Channel c of the stack: (input, band name).
+  std::vector<std::pair<std::string, std::string>> channels;
+  for (const auto& in : inputs) {
+    const auto& f = store.schema().field(in);
+    for (std::int64_t c = 0; c < f.shape[0]; ++c) {
+      channels.emplace_back(in, c < static_cast<std::int64_t>(f.bands.size()) ? f.bands[c] : std::to_string(c));
+    }
+  }
+  if (fallback_mean.size() != channels.size() || fallback_std.size() != channels.size()) {
+    fail<InputError>("{}: {} stacked channels, but statistics for {}", store.path().string(), channels.size(),
+                     fallback_mean.size());
+  }
+  // The meta values the card's group selectors read.
+  std::map<std::string, std::vector<double>> numbers;
+  std::map<std::string, std::vector<std::string>> strings;
+  for (const auto& s : task.normalization) {
+    if (s.select_meta.empty()) continue;
+    if (!store.schema().find(s.select_meta)) {
+      fail<InputError>("{}: no meta field '{}', which the normalization of {} selects on", store.path().string(),
+                       s.select_meta, task.id);
+    }
+    if (s.select_equals) {
+      if (!strings.count(s.select_meta)) strings[s.select_meta] = store.read_strings(s.select_meta);
+    } else if (!numbers.count(s.select_meta)) {
+      numbers[s.select_meta] = store.read_numbers(s.select_meta);
+    }
+  }
+  TileNormalizer n;
+  n.table_of.resize(store.size());
+  std::map<std::pair<std::vector<float>, std::vector<float>>, std::uint32_t> tables;
+  std::vector<float> mean(channels.size()), sd(channels.size());
+  for (std::size_t row = 0; row < store.size(); ++row) {
+    for (std::size_t c = 0; c < channels.size(); ++c) {
+      mean[c] = static_cast<float>(fallback_mean[c]);
+      sd[c] = static_cast<float>(fallback_std[c]);
+    }
+    for (const auto& s : task.normalization) {
+      if (!s.select_meta.empty()) {
+        if (s.select_equals) {
+          if (strings.at(s.select_meta)[row] != *s.select_equals) continue;
+        } else {
+          const double v = numbers.at(s.select_meta)[row];
+          if (!std::isfinite(v) || (s.select_min && v < *s.select_min) || (s.select_max && v > *s.select_max)) continue;
+        }
+      }
+      for (std::size_t b = 0; b < s.bands.size(); ++b) {
+        for (std::size_t c = 0; c < channels.size(); ++c) {
+          if (channels[c].first == s.input && channels[c].second == s.bands[b]) {
+            mean[c] = static_cast<float>(s.mean[b]);
+            sd[c] = static_cast<float>(s.std[b]);
+          }
+        }
+      }
+    }
+    auto key = std::make_pair(mean, sd);
+    auto it = tables.find(key);
+    if (it == tables.end()) {
+      it = tables.emplace(key, static_cast<std::uint32_t>(n.mean.size())).first;
+      n.mean.push_back(mean);
+      n.std.push_back(sd);
+    }
+    n.table_of[row] = it->second;
+  }
+  return n;
+}
+
+void channel_statistics(const store::StoreReader& store, const std::vector<std::string>& inputs,
+                        const std::vector<std::size_t>& rows, std::vector<double>& mean, std::vector<double>& sd) {
+  mean.clear();
+  sd.clear();
+  for (const auto& in : inputs) {
+    const auto& f = store.schema().field(in);
+    const std::size_t c = static_cast<std::size_t>(f.shape[0]);
+    const std::size_t plane = static_cast<std::size_t>(f.shape[1] * f.shape[2]);
+    std::vector<double> sum(c, 0.0), sq(c, 0.0);
+    std::vector<std::uint64_t> count(c, 0);
+    std::vector<std::byte> raw(f.example_bytes());
+    std::vector<float> v(f.values_per_example());
+    // Two passes per example keep the sums well conditioned: shift by the first finite value.
+    std::vector<double> shift(c, std::nan(""));
+    for (auto row : rows) {
+      store.read(in, row, 1, raw.data());
+      to_float(raw.data(), f.type, v.size(), v.data());
+      for (std::size_t k = 0; k < c; ++k) {
+        const float* p = v.data() + k * plane;
+        for (std::size_t i = 0; i < plane; ++i) {
+          if (!std::isfinite(p[i])) continue;
+          if (std::isnan(shift[k])) shift[k] = p[i];
+          const double d = p[i] - shift[k];
+          sum[k] += d;
+          sq[k] += d * d;
+          ++count[k];
+        }
+      }
+    }
+    for (std::size_t k = 0; k < c; ++k) {
+      if (count[k] == 0) {
+        mean.push_back(0);
+        sd.push_back(1);
+        continue;
+      }
+      const double m = sum[k] / static_cast<double>(count[k]);
+      const double var = std::max(0.0, sq[k] / static_cast<double>(count[k]) - m * m);
+      mean.push_back(m + shift[k]);
+      sd.push_back(var > 0 ? std::sqrt(var) : 1.0);
+    }
+  }
+}
+
+std::vector<std::size_t> pass_order(std::vector<std::size_t> rows, bool shuffle, std::uint64_t seed,
+                                    std::int64_t epoch) {
+  if (!shuffle) return rows;
+  std::uint64_t state = mix(seed, static_cast<std::uint64_t>(epoch) * 2 + 1);
+  for (std::size_t i = rows.size(); i > 1; --i) {
+    // Lemire's bounded integer without bias is not needed for a shuffle order; modulo of a 64-bit
+    // value has a bias below 2^-40 for any store size here.
+    const std::size_t j = static_cast<std::size_t>(splitmix64(state) % i);
+    std::swap(rows[i - 1], rows[j]);
+  }
+  return rows;
+}
+
+int augmentation_of(std::uint64_t seed, std::int64_t epoch, std::size_t row) {
+  return static_cast<int>(mix(mix(seed, static_cast<std::uint64_t>(epoch) * 2), row) & 7u);
+}
+
+void augment_plane(const float* src, float* dst, std::int64_t h, std::int64_t w, int op) {
+  if (h != w) {
+    const bool lr = op & 1, ud = op & 2;
+    for (std::int64_t i = 0; i < h; ++i) {
+      const std::int64_t si = ud ? h - 1 - i : i;
+      for (std::int64_t j = 0; j < w; ++j) dst[i * w + j] = src[si * w + (lr ? w - 1 - j : j)];
+    }
+    return;
+  }
+  const std::int64_t n = h;
+  const int turns = op & 3;
+  const bool mirror = op & 4;
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t j = 0; j < n; ++j) {
+      // dst = rot90^turns(mirror(src)): walk back from (i, j) through the quarter turns
+      // (np.rot90: dst[i][j] = src[j][n-1-i]) and then the mirror (dst[i][j] = src[i][n-1-j]).
+      std::int64_t a = i, b = j;
+      for (int t = 0; t < turns; ++t) {
+        const std::int64_t na = b, nb = n - 1 - a;
+        a = na;
+        b = nb;
+      }
+      if (mirror) b = n - 1 - b;
+      dst[i * n + j] = src[a * n + b];
+    }
+  }
+}
+
+TileLoader::TileLoader(const store::StoreReader& store, std::vector<std::string> inputs, TileNormalizer normalizer,
+                       LoaderOptions options)
+    : store_(store), inputs_(std::move(inputs)), norm_(std::move(normalizer)), options_(options) {
+  if (inputs_.empty()) fail<InputError>("{}: no tile input to load", store.path().string());
+  for (const auto& in : inputs_) {
+    const auto& f = store.schema().field(in);
+    input_channels_.push_back(f.shape[0]);
+    input_types_.push_back(f.type);
+    channels_ += f.shape[0];
+    height_ = f.shape[1];
+    width_ = f.shape[2];
+  }
+  if (norm_.table_of.size() != store.size()) {
+    fail<InputError>("{}: normalization for {} examples, the store has {}", store.path().string(),
+                     norm_.table_of.size(), store.size());
+  }
+  if (options_.batch_size == 0) options_.batch_size = 1;
+  if (options_.prefetch < 1) options_.prefetch = 1;
+}
+
+void TileLoader::fill(TileBatch& b, bool augment, std::uint64_t seed, std::int64_t epoch) const {
+  const std::int64_t n = static_cast<std::int64_t>(b.rows.size());
+  auto opts = torch::TensorOptions().dtype(torch::kFloat32);
+  if (options_.pin_memory) opts = opts.pinned_memory(true);
+  b.x = torch::empty({n, channels_, height_, width_}, opts);
+  float* out = b.x.data_ptr<float>();
+  const std::size_t plane = static_cast<std::size_t>(height_ * width_);
+  thread_local std::vector<std::byte> raw;
+  thread_local std::vector<float> values, scratch;
+  scratch.resize(plane);
+  for (std::int64_t e = 0; e < n; ++e) {
+    const std::size_t row = b.rows[static_cast<std::size_t>(e)];
+    const std::uint32_t table = norm_.table_of[row];
+    const auto& mean = norm_.mean[table];
+    const auto& sd = norm_.std[table];
+    const int op = augment ? augmentation_of(seed, epoch, row) : 0;
+    std::size_t c0 = 0;
+    for (std::size_t k = 0; k < inputs_.size(); ++k) {
+      const std::size_t nc = static_cast<std::size_t>(input_channels_[k]);
+      raw.resize(nc * plane * store::element_size(input_types_[k]));
+      values.resize(nc * plane);
+      store_.read(inputs_[k], row, 1, raw.data());
+      to_float(raw.data(), input_types_[k], values.size(), values.data());
+      for (std::size_t c = 0; c < nc; ++c) {
+        const float m = mean[c0 + c], inv = 1.0f / sd[c0 + c];
+        float* src = values.data() + c * plane;
+        for (std::size_t i = 0; i < plane; ++i) {
+          const float v = (src[i] - m) * inv;
+          src[i] = std::isfinite(v) ? v : 0.0f;  // NaN pixels become the band mean
+        }
+        float* dst = out + (static_cast<std::size_t>(e) * static_cast<std::size_t>(channels_) + c0 + c) * plane;
+        if (op == 0) {
+          std::memcpy(dst, src, plane * sizeof(float));
+        } else {
+          augment_plane(src, dst, height_, width_, op);
+        }
+      }
+      c0 += nc;
+    }
+  }
+}
+
+TileBatch TileLoader::batch(const std::vector<std::size_t>& rows) const {
+  TileBatch b;
+  b.rows = rows;
+  fill(b, false, 0, 0);
+  return b;
+}
+
+void TileLoader::pass(const std::vector<std::size_t>& rows, bool shuffle, bool augment, std::uint64_t seed,
+                      std::int64_t epoch, const std::function<bool(TileBatch&)>& consume) const {
+  const std::vector<std::size_t> order = pass_order(rows, shuffle, seed, epoch);
+  const std::size_t bs = options_.batch_size;
+  const std::int64_t batches = static_cast<std::int64_t>((order.size() + bs - 1) / bs);
+  if (batches == 0) return;
+  BatchQueue queue(static_cast<std::size_t>(options_.prefetch));
+  std::exception_ptr error;
+  std::atomic<bool> stop{false};
+  // The pipeline runs on its own thread (in an arena of the loader's threads) so that training
+  // stays on the calling thread, whose LibTorch thread settings apply.
+  std::thread producer([&] {
+    try {
+      tbb::task_arena arena(options_.threads > 0 ? options_.threads : tbb::task_arena::automatic);
+      arena.execute([&] {
+        std::int64_t next = 0;
+        tbb::parallel_pipeline(
+            static_cast<std::size_t>(options_.prefetch),
+            tbb::make_filter<void, std::int64_t>(tbb::filter_mode::serial_in_order,
+                                                 [&](tbb::flow_control& fc) -> std::int64_t {
+                                                   if (next >= batches || stop.load()) {
+                                                     fc.stop();
+                                                     return 0;
+                                                   }
+                                                   return next++;
+                                                 }) &
+                tbb::make_filter<std::int64_t, TileBatch>(tbb::filter_mode::parallel,
+                                                          [&](std::int64_t i) {
+                                                            TileBatch b;
+                                                            b.index = i;
+                                                            if (stop.load()) return b;
+                                                            const std::size_t begin = static_cast<std::size_t>(i) * bs;
+                                                            const std::size_t end = std::min(order.size(), begin + bs);
+                                                            b.rows.assign(
+                                                                order.begin() + static_cast<std::ptrdiff_t>(begin),
+                                                                order.begin() + static_cast<std::ptrdiff_t>(end));
+                                                            fill(b, augment, seed, epoch);
+                                                            return b;
+                                                          }) &
+                tbb::make_filter<TileBatch, void>(tbb::filter_mode::serial_in_order, [&](TileBatch b) {
+                  if (!stop.load()) queue.push(std::move(b));
+                }));
+      });
+    } catch (...) {
+      error = std::current_exception();
+    }
+    queue.done();
+  });
+  try {
+    while (auto b = queue.pop()) {
+      if (!consume(*b)) break;
+    }
+  } catch (...) {
+    stop = true;
+    queue.close();
+    producer.join();
+    throw;
+  }
+  stop = true;
+  queue.close();
+  producer.join();
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace sbench::learn

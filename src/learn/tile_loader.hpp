@@ -1,0 +1,96 @@
+// The loader of the tile tasks (docs/training.md): a tbb::parallel_pipeline from a task store to
+// batches of normalized (N, C, H, W) float tensors. The inputs of a task (x, or x_before and
+// x_after) are stacked along C; every example is normalized with the card's constants for its
+// group (night lights by sensor) and, for bands the card leaves alone, statistics of the training
+// split; training tiles are flipped and rotated by multiples of 90 degrees. A pass reads its
+// examples in an order that depends only on the seed and the epoch, with at most `prefetch`
+// batches in memory. Internal to src/learn: includes LibTorch.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sbench/core/tasks.hpp"
+#include "sbench/store/store.hpp"
+
+namespace sbench::learn {
+
+// Per-channel (mean, std) of every example: tables[table_of[row]].
+struct TileNormalizer {
+  std::vector<std::vector<float>> mean, std;  // per table, per channel
+  std::vector<std::uint32_t> table_of;        // per store row
+};
+
+// The card's normalization of the stacked channels of `inputs`, per example; channels the card
+// does not cover for an example use fallback_mean / fallback_std (per channel).
+TileNormalizer card_normalizer(const TaskCard& task, const store::StoreReader& store,
+                               const std::vector<std::string>& inputs, const std::vector<double>& fallback_mean,
+                               const std::vector<double>& fallback_std);
+
+// Mean and population standard deviation of each stacked channel over the pixels of `rows`
+// (NaN pixels left out); a constant channel gets std 1.
+void channel_statistics(const store::StoreReader& store, const std::vector<std::string>& inputs,
+                        const std::vector<std::size_t>& rows, std::vector<double>& mean, std::vector<double>& std);
+
+// The inputs of the card that the tile models stack: every input with axes CHW, all of one H x W.
+// An InputError naming the store when the store lacks one or the shapes differ.
+std::vector<std::string> tile_inputs(const TaskCard& task, const store::StoreReader& store);
+
+// The rows of a pass in order: shuffled by (seed, epoch) with a Fisher-Yates shuffle over a
+// SplitMix64 stream (the same on every platform), or as given.
+std::vector<std::size_t> pass_order(std::vector<std::size_t> rows, bool shuffle, std::uint64_t seed,
+                                    std::int64_t epoch);
+
+// The augmentation of one example in a pass: 0-7, the dihedral transform (bit 2: mirror left-right,
+// bits 0-1: quarter turns counter-clockwise); tiles that are not square only mirror (bit 0:
+// left-right, bit 1: up-down).
+int augmentation_of(std::uint64_t seed, std::int64_t epoch, std::size_t row);
+
+// Applies augmentation `op` to one H x W plane (src and dst distinct).
+void augment_plane(const float* src, float* dst, std::int64_t h, std::int64_t w, int op);
+
+struct TileBatch {
+  std::int64_t index = 0;         // position of the batch in the pass
+  torch::Tensor x;                // (n, C, H, W) float32, pinned when the loader pins
+  std::vector<std::size_t> rows;  // store rows of the n examples
+};
+
+struct LoaderOptions {
+  std::size_t batch_size = 32;
+  int threads = 0;   // 0: TBB's default (every core)
+  int prefetch = 4;  // batches in flight
+  bool pin_memory = false;
+};
+
+class TileLoader {
+ public:
+  TileLoader(const store::StoreReader& store, std::vector<std::string> inputs, TileNormalizer normalizer,
+             LoaderOptions options);
+  std::int64_t channels() const { return channels_; }
+  std::int64_t height() const { return height_; }
+  std::int64_t width() const { return width_; }
+
+  // One pass over rows: batches in pass order, each handed to consume on the calling thread;
+  // consume returning false ends the pass early. Reading and decoding run on the loader's threads.
+  void pass(const std::vector<std::size_t>& rows, bool shuffle, bool augment, std::uint64_t seed, std::int64_t epoch,
+            const std::function<bool(TileBatch&)>& consume) const;
+
+  // The batch of the given rows, no augmentation (tests, prediction of single examples).
+  TileBatch batch(const std::vector<std::size_t>& rows) const;
+
+ private:
+  void fill(TileBatch& b, bool augment, std::uint64_t seed, std::int64_t epoch) const;
+  const store::StoreReader& store_;
+  std::vector<std::string> inputs_;
+  std::vector<std::int64_t> input_channels_;
+  std::vector<store::ElementType> input_types_;
+  TileNormalizer norm_;
+  LoaderOptions options_;
+  std::int64_t channels_ = 0, height_ = 0, width_ = 0;
+};
+
+}  // namespace sbench::learn

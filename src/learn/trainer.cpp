@@ -1,0 +1,631 @@
+// sbench train / predict for the tile tasks: ResNet-18/34 on the stacked tile inputs
+// (docs/training.md).
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "resnet.hpp"
+#include "sbench/core/atomic_file.hpp"
+#include "sbench/core/error.hpp"
+#include "sbench/core/progress.hpp"
+#include "sbench/eval/metrics.hpp"
+#include "sbench/learn/torch_env.hpp"
+#include "sbench/learn/train.hpp"
+#include "sbench/store/store.hpp"
+#include "tile_loader.hpp"
+
+namespace sbench::learn {
+
+namespace {
+
+namespace fs = std::filesystem;
+using baseline::TrainConfig;
+using nlohmann::json;
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  if (!in) fail<IoError>("{}: cannot read", p.string());
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+json read_json(const fs::path& p) {
+  try {
+    return json::parse(read_text(p));
+  } catch (const json::parse_error& e) {
+    fail<InputError>("{}: not valid JSON: {}", p.string(), e.what());
+  }
+}
+
+void write_json(const fs::path& p, const json& j) {
+  AtomicFile f(p);
+  f.stream() << j.dump(2) << '\n';
+  f.commit();
+}
+
+torch::Device pick_device(const std::string& wanted) {
+  if (wanted == "cpu") return torch::kCPU;
+  if (wanted == "cuda") {
+    if (!cuda_available()) {
+      fail<UsageError>(
+          "--device cuda: CUDA is not available (this LibTorch {} a CUDA build, {} device(s)); use --device cpu or "
+          "auto",
+          torch::cuda::is_available() ? "is" : "is not or has no device in", cuda_device_count());
+    }
+    return torch::kCUDA;
+  }
+  if (wanted != "auto") fail<UsageError>("--device {}: expected auto, cpu or cuda", wanted);
+  return cuda_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+}
+
+void check_store_task(const TaskCard& task, const store::StoreReader& s) {
+  const auto& tasks = s.schema().tasks;
+  const bool ok = s.schema().task == task.id || std::find(tasks.begin(), tasks.end(), task.id) != tasks.end();
+  if (!ok) {
+    fail<InputError>("{}: a store of task {}, not of {} (it serves: {})", s.path().string(), s.schema().task, task.id,
+                     fmt::join(tasks, ", "));
+  }
+}
+
+// What a run learned about its data before the first step (run.json): the target, its scaling,
+// the stacked inputs and the statistics of channels the card does not normalize.
+struct RunInfo {
+  std::string task, target, kind;
+  std::int64_t classes = 0;  // 0: regression
+  std::vector<std::string> class_names;
+  double target_mean = 0, target_std = 1;
+  std::vector<std::string> inputs;
+  std::vector<double> fallback_mean, fallback_std;
+  std::int64_t channels = 0, height = 0, width = 0;
+
+  json to_json() const {
+    return {{"task", task},
+            {"target", target},
+            {"kind", kind},
+            {"classes", classes},
+            {"class_names", class_names},
+            {"target_mean", target_mean},
+            {"target_std", target_std},
+            {"inputs", inputs},
+            {"channel_mean", fallback_mean},
+            {"channel_std", fallback_std},
+            {"channels", channels},
+            {"height", height},
+            {"width", width}};
+  }
+  static RunInfo from_json(const json& j, const std::string& file) {
+    try {
+      RunInfo r;
+      r.task = j.at("task");
+      r.target = j.at("target");
+      r.kind = j.at("kind");
+      r.classes = j.at("classes");
+      r.class_names = j.at("class_names").get<std::vector<std::string>>();
+      r.target_mean = j.at("target_mean");
+      r.target_std = j.at("target_std");
+      r.inputs = j.at("inputs").get<std::vector<std::string>>();
+      r.fallback_mean = j.at("channel_mean").get<std::vector<double>>();
+      r.fallback_std = j.at("channel_std").get<std::vector<double>>();
+      r.channels = j.at("channels");
+      r.height = j.at("height");
+      r.width = j.at("width");
+      return r;
+    } catch (const json::exception& e) {
+      fail<InputError>("{}: not a run description of sbench train: {}", file, e.what());
+    }
+  }
+};
+
+const TargetSpec& pick_target(const TaskCard& task, const TrainConfig& cfg) {
+  const std::string name = cfg.str("target").empty() ? task.targets.front().name : cfg.str("target");
+  const TargetSpec* t = task.find_target(name);
+  if (!t) fail<UsageError>("target '{}' is not a target of {}", name, task.id);
+  if (t->kind == TargetKind::segmentation) {
+    fail<UsageError>("{} ({}): dense targets need the U-Net, which this build does not have yet (docs/training.md)",
+                     task.id, t->name);
+  }
+  return *t;
+}
+
+ResNet make_model(const TrainConfig& cfg, const RunInfo& info) {
+  const std::string m = cfg.str("model");
+  if (m != "resnet18" && m != "resnet34") {
+    fail<UsageError>("model {} is not a neural model of sbench train (resnet18, resnet34)", m);
+  }
+  const std::int64_t outputs = info.classes > 0 ? info.classes : 1;
+  return ResNet(m == "resnet18" ? 18 : 34, info.channels, outputs, cfg.integer("width"));
+}
+
+bool higher_is_better(const std::string& metric) {
+  return metric != "mse" && metric != "rmse";
+}
+
+// The task's metric of raw model outputs (n x outputs) against the truth of the same rows.
+double metric_of(const std::string& id, const RunInfo& info, const std::vector<float>& out,
+                 const std::vector<double>& truth) {
+  const std::size_t n = truth.size();
+  if (info.classes == 0) {
+    std::vector<double> pred(n);
+    for (std::size_t i = 0; i < n; ++i) pred[i] = out[i] * info.target_std + info.target_mean;
+    if (id == "r2") return eval::r2_pearson(pred, truth);
+    if (id == "pearson_r") return eval::pearson_r(pred, truth);
+    if (id == "r2_score") return eval::r2_score(pred, truth);
+    if (id == "mse") return eval::mse(pred, truth);
+    if (id == "rmse") return eval::rmse(pred, truth);
+    fail<UsageError>("metric {} does not apply to a regression target", id);
+  }
+  const std::size_t k = static_cast<std::size_t>(info.classes);
+  std::vector<std::int64_t> label(n), t(n);
+  std::vector<double> score(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* o = out.data() + i * k;
+    label[i] = std::max_element(o, o + k) - o;
+    t[i] = static_cast<std::int64_t>(truth[i]);
+    if (k == 2) score[i] = 1.0 / (1.0 + std::exp(static_cast<double>(o[0]) - o[1]));  // softmax of class 1
+  }
+  if (id == "accuracy") return eval::accuracy(label, t);
+  if (id == "f1") return eval::f1(label, t);
+  if (id == "precision") return eval::precision(label, t);
+  if (id == "recall") return eval::recall(label, t);
+  if (id == "f1_macro") return eval::f1_macro(label, t);
+  if (id == "kappa") return eval::cohen_kappa(label, t);
+  if (id == "auroc") return eval::auroc(score, t);
+  fail<UsageError>("metric {} does not apply to a classification target", id);
+}
+
+torch::Tensor loss_of(const torch::Tensor& out, const torch::Tensor& y, const RunInfo& info) {
+  if (info.classes == 0) return torch::mse_loss(out.squeeze(1), y);
+  return torch::nn::functional::cross_entropy(out, y);
+}
+
+// The targets of a batch on the device: standardized values or class indices.
+torch::Tensor batch_targets(const std::vector<std::size_t>& rows, const std::vector<double>& truth, const RunInfo& info,
+                            const torch::Device& device) {
+  const std::int64_t n = static_cast<std::int64_t>(rows.size());
+  if (info.classes == 0) {
+    auto y = torch::empty({n}, torch::kFloat32);
+    float* p = y.data_ptr<float>();
+    for (std::int64_t i = 0; i < n; ++i) {
+      p[i] = static_cast<float>((truth[rows[static_cast<std::size_t>(i)]] - info.target_mean) / info.target_std);
+    }
+    return y.to(device);
+  }
+  auto y = torch::empty({n}, torch::kInt64);
+  auto* p = y.data_ptr<std::int64_t>();
+  for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<std::int64_t>(truth[rows[static_cast<std::size_t>(i)]]);
+  return y.to(device);
+}
+
+// Model outputs for rows (in that order) and the mean loss where the truth is known.
+std::vector<float> infer(ResNet& model, const TileLoader& loader, const std::vector<std::size_t>& rows,
+                         const torch::Device& device, const RunInfo& info, const std::vector<double>* truth,
+                         double* mean_loss) {
+  torch::NoGradGuard no_grad;
+  model->eval();
+  const std::int64_t k = info.classes > 0 ? info.classes : 1;
+  std::vector<float> out(rows.size() * static_cast<std::size_t>(k));
+  double loss_sum = 0;
+  std::size_t at = 0;
+  loader.pass(rows, false, false, 0, 0, [&](TileBatch& b) {
+    auto o = model->forward(b.x.to(device, /*non_blocking=*/true)).to(torch::kCPU).contiguous();
+    if (truth)
+      loss_sum += loss_of(o, batch_targets(b.rows, *truth, info, torch::kCPU), info).item<double>() *
+                  static_cast<double>(b.rows.size());
+    std::memcpy(out.data() + at * static_cast<std::size_t>(k), o.data_ptr<float>(), o.numel() * sizeof(float));
+    at += b.rows.size();
+    return true;
+  });
+  if (mean_loss) *mean_loss = rows.empty() ? std::nan("") : loss_sum / static_cast<double>(rows.size());
+  return out;
+}
+
+double learning_rate(const TrainConfig& cfg, std::int64_t step, std::int64_t epoch, std::int64_t total_steps) {
+  const double lr = cfg.number("lr");
+  const std::int64_t warm = cfg.integer("warmup_steps");
+  if (step < warm) return lr * static_cast<double>(step + 1) / static_cast<double>(warm + 1);
+  const std::string s = cfg.str("schedule");
+  if (s == "cosine") {
+    const double span = static_cast<double>(std::max<std::int64_t>(1, total_steps - warm));
+    const double t = std::min(1.0, static_cast<double>(step - warm) / span);
+    return 0.5 * lr * (1.0 + std::cos(M_PI * t));
+  }
+  if (s == "step") return lr * std::pow(cfg.number("gamma"), static_cast<double>(epoch / cfg.integer("step_epochs")));
+  return lr;
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& cfg, ResNet& model) {
+  const double wd = cfg.number("weight_decay");
+  const double head_wd = cfg.number("head_weight_decay") < 0 ? wd : cfg.number("head_weight_decay");
+  const double lr = cfg.number("lr");
+  const std::string o = cfg.str("optimizer");
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  auto group = [&](std::vector<torch::Tensor> params, double decay) -> torch::optim::OptimizerParamGroup {
+    if (o == "adam") {
+      return {std::move(params),
+              std::make_unique<torch::optim::AdamOptions>(torch::optim::AdamOptions(lr).weight_decay(decay))};
+    }
+    if (o == "adamw") {
+      return {std::move(params),
+              std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(lr).weight_decay(decay))};
+    }
+    return {std::move(params), std::make_unique<torch::optim::SGDOptions>(
+                                   torch::optim::SGDOptions(lr).momentum(cfg.number("momentum")).weight_decay(decay))};
+  };
+  groups.push_back(group(model->backbone_parameters(), wd));
+  groups.push_back(group(model->head_parameters(), head_wd));
+  if (o == "adam") return std::make_unique<torch::optim::Adam>(std::move(groups), torch::optim::AdamOptions(lr));
+  if (o == "adamw") return std::make_unique<torch::optim::AdamW>(std::move(groups), torch::optim::AdamWOptions(lr));
+  return std::make_unique<torch::optim::SGD>(std::move(groups), torch::optim::SGDOptions(lr));
+}
+
+struct Progress {
+  std::int64_t epoch = 0;  // epochs finished
+  std::int64_t step = 0;   // optimizer steps taken
+  double best = std::nan("");
+  std::int64_t best_epoch = 0;
+  std::int64_t bad_epochs = 0;
+};
+
+void save_checkpoint(const fs::path& path, ResNet& model, torch::optim::Optimizer& opt, const Progress& p) {
+  torch::serialize::OutputArchive root, m, o;
+  model->save(m);
+  opt.save(o);
+  root.write("model", m);
+  root.write("optimizer", o);
+  root.write("epoch", torch::tensor(p.epoch));
+  root.write("step", torch::tensor(p.step));
+  root.write("best", torch::tensor(p.best, torch::kFloat64));
+  root.write("best_epoch", torch::tensor(p.best_epoch));
+  root.write("bad_epochs", torch::tensor(p.bad_epochs));
+  const fs::path tmp = path.string() + ".partial";
+  root.save_to(tmp.string());
+  fs::rename(tmp, path);
+}
+
+Progress load_checkpoint(const fs::path& path, ResNet& model, torch::optim::Optimizer* opt) {
+  torch::serialize::InputArchive root, m;
+  try {
+    root.load_from(path.string());
+    root.read("model", m);
+    model->load(m);
+    Progress p;
+    if (opt) {
+      torch::serialize::InputArchive o;
+      root.read("optimizer", o);
+      opt->load(o);
+      torch::Tensor t;
+      root.read("epoch", t);
+      p.epoch = t.item<std::int64_t>();
+      root.read("step", t);
+      p.step = t.item<std::int64_t>();
+      root.read("best", t);
+      p.best = t.item<double>();
+      root.read("best_epoch", t);
+      p.best_epoch = t.item<std::int64_t>();
+      root.read("bad_epochs", t);
+      p.bad_epochs = t.item<std::int64_t>();
+    }
+    return p;
+  } catch (const c10::Error& e) {
+    fail<InputError>("{}: not a checkpoint of this run's model: {}", path.string(), e.what_without_backtrace());
+  }
+}
+
+void save_weights(const fs::path& path, ResNet& model) {
+  torch::serialize::OutputArchive root, m;
+  model->save(m);
+  root.write("model", m);
+  const fs::path tmp = path.string() + ".partial";
+  root.save_to(tmp.string());
+  fs::rename(tmp, path);
+}
+
+// The log lines of epochs up to `epochs` (a resumed run rewrites what came after its checkpoint).
+void truncate_log(const fs::path& log, std::int64_t epochs) {
+  if (!fs::exists(log)) return;
+  std::ifstream in(log);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    try {
+      if (json::parse(line).value("epoch", std::int64_t{0}) <= epochs) kept += line + "\n";
+    } catch (const json::parse_error&) {
+      break;  // a line cut by a kill
+    }
+  }
+  in.close();
+  AtomicFile f(log);
+  f.stream() << kept;
+  f.commit();
+}
+
+int core_count() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+std::vector<double> read_truth(const store::StoreReader& s, const TargetSpec& t) {
+  if (!s.schema().find(t.name)) fail<InputError>("{}: the store has no target '{}'", s.path().string(), t.name);
+  return s.read_numbers(t.name);
+}
+
+std::vector<std::size_t> labelled(const store::StoreReader& s, const std::string& split,
+                                  const std::vector<double>& truth, const RunInfo& info) {
+  std::vector<std::size_t> out;
+  for (auto i : s.indices(split)) {
+    const double v = truth[i];
+    if (!std::isfinite(v)) continue;
+    if (info.classes > 0 && (v < 0 || v >= static_cast<double>(info.classes) || v != std::floor(v))) {
+      fail<InputError>("{}: example {} has {} = {}, expected a class index 0..{}", s.path().string(), s.ids()[i],
+                       info.target, v, info.classes - 1);
+    }
+    out.push_back(i);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string train(const TaskCard& task, const TrainRequest& r) {
+  const TrainConfig& cfg = r.config;
+  const fs::path out(r.out);
+  const fs::path config_path = out / "config.json", run_path = out / "run.json", ckpt_path = out / "checkpoint.pt",
+                 best_path = out / "best.pt", log_path = out / "log.jsonl";
+  if (!r.resume && fs::exists(config_path)) {
+    fail<UsageError>("{} already holds a run (config.json); pass --resume to continue it or choose another --out",
+                     out.string());
+  }
+  if (r.resume && fs::exists(config_path)) {
+    const TrainConfig before = TrainConfig::from_json(read_json(config_path), config_path.string());
+    const auto diff = before.differences(cfg);
+    if (!diff.empty()) {
+      fail<UsageError>("--resume: the settings differ from those of the run in {}: {}", out.string(),
+                       fmt::join(diff, "; "));
+    }
+  }
+  const int threads = cfg.integer("threads") > 0 ? static_cast<int>(cfg.integer("threads")) : core_count();
+  configure_threads(threads);
+  const torch::Device device = pick_device(r.device);
+
+  store::StoreReader s(r.store);
+  check_store_task(task, s);
+  const TargetSpec& target = pick_target(task, cfg);
+  RunInfo info;
+  info.task = task.id;
+  info.target = target.name;
+  info.kind = std::string(to_string(target.kind));
+  if (target.kind != TargetKind::regression) {
+    info.classes = target.num_classes > 0 ? target.num_classes : static_cast<std::int64_t>(target.classes.size());
+    if (info.classes < 2) info.classes = 2;
+    info.class_names = target.classes;
+  }
+  info.inputs = tile_inputs(task, s);
+  const std::vector<double> truth = read_truth(s, target);
+  const auto train_rows = labelled(s, "train", truth, info);
+  const auto val_rows = labelled(s, "val", truth, info);
+  if (train_rows.empty()) {
+    fail<InputError>("{}: no example of the train split has a {} label", s.path().string(), target.name);
+  }
+  if (r.resume && fs::exists(run_path)) {
+    info = RunInfo::from_json(read_json(run_path), run_path.string());
+  } else {
+    if (info.classes == 0) {
+      double sum = 0, sq = 0;
+      for (auto i : train_rows) sum += truth[i];
+      info.target_mean = sum / static_cast<double>(train_rows.size());
+      for (auto i : train_rows) sq += (truth[i] - info.target_mean) * (truth[i] - info.target_mean);
+      info.target_std = std::sqrt(sq / static_cast<double>(train_rows.size()));
+      if (!(info.target_std > 0)) info.target_std = 1;
+    }
+    // Statistics of an evenly spaced sample of the training split, for the channels the card
+    // does not normalize (and recorded for all).
+    std::vector<std::size_t> sample;
+    const std::size_t want =
+        std::min<std::size_t>(train_rows.size(), static_cast<std::size_t>(cfg.integer("norm_sample")));
+    for (std::size_t i = 0; i < want; ++i) sample.push_back(train_rows[i * train_rows.size() / want]);
+    channel_statistics(s, info.inputs, sample, info.fallback_mean, info.fallback_std);
+  }
+  TileNormalizer norm = card_normalizer(task, s, info.inputs, info.fallback_mean, info.fallback_std);
+  LoaderOptions lo;
+  lo.batch_size = static_cast<std::size_t>(cfg.integer("batch_size"));
+  lo.threads = static_cast<int>(cfg.integer("loader_threads"));
+  lo.prefetch = static_cast<int>(cfg.integer("prefetch"));
+  lo.pin_memory = device.is_cuda();
+  TileLoader loader(s, info.inputs, std::move(norm), lo);
+  info.channels = loader.channels();
+  info.height = loader.height();
+  info.width = loader.width();
+
+  fs::create_directories(out);
+  if (!fs::exists(config_path)) write_json(config_path, cfg.json());
+  if (!fs::exists(run_path)) write_json(run_path, info.to_json());
+
+  const auto seed = static_cast<std::uint64_t>(cfg.integer("seed"));
+  torch::manual_seed(seed);
+  ResNet model = make_model(cfg, info);
+  model->to(device);
+  auto optimizer = make_optimizer(cfg, model);
+  Progress p;
+  if (r.resume && fs::exists(ckpt_path)) {
+    p = load_checkpoint(ckpt_path, model, optimizer.get());
+    model->to(device);
+  }
+  truncate_log(log_path, p.epoch);
+
+  const std::int64_t epochs = cfg.integer("epochs");
+  const std::int64_t bs = cfg.integer("batch_size");
+  const std::int64_t steps_per_epoch = (static_cast<std::int64_t>(train_rows.size()) + bs - 1) / bs;
+  const std::int64_t total_steps = steps_per_epoch * epochs;
+  const std::string metric = task.primary_metric;
+  const bool up = higher_is_better(metric);
+  std::int64_t nan_step = -1;  // fault injection for the tests: SBENCH_FAULT_NAN_STEP=N poisons step N's loss
+  if (const char* e = std::getenv("SBENCH_FAULT_NAN_STEP")) nan_step = std::atoll(e);
+  TerminalBar bar(stderr, !r.quiet && TerminalBar::is_terminal(stderr));
+  std::string stopped;
+  const std::int64_t first_epoch = p.epoch;
+  while (p.epoch < epochs && stopped.empty()) {
+    const std::int64_t epoch = p.epoch;
+    model->train();
+    double loss_sum = 0;
+    std::size_t seen = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    loader.pass(train_rows, true, cfg.flag("augment"), seed, epoch, [&](TileBatch& b) {
+      const double lr = learning_rate(cfg, p.step, epoch, total_steps);
+      for (auto& g : optimizer->param_groups()) g.options().set_lr(lr);
+      optimizer->zero_grad();
+      auto o = model->forward(b.x.to(device, /*non_blocking=*/true));
+      auto loss = loss_of(o, batch_targets(b.rows, truth, info, device), info);
+      if (p.step == nan_step) loss = loss * std::nan("");
+      const double value = loss.item<double>();
+      if (!std::isfinite(value)) {
+        bar.finish();
+        fail<Error>(
+            "training diverged: the loss is {} at epoch {}, step {} (examples {} ...); the last good checkpoint "
+            "({}) is kept; lower lr or change the settings and start a new run",
+            value, epoch + 1, p.step + 1, s.ids()[b.rows.front()],
+            fs::exists(ckpt_path) ? fmt::format("{}, after epoch {}", ckpt_path.string(), p.epoch)
+                                  : std::string("none: the first epoch did not finish"));
+      }
+      loss.backward();
+      optimizer->step();
+      ++p.step;
+      loss_sum += value * static_cast<double>(b.rows.size());
+      seen += b.rows.size();
+      bar.update(static_cast<std::uint64_t>(b.index + 1), static_cast<std::uint64_t>(steps_per_epoch),
+                 fmt::format("epoch {}/{} loss {:.4f}", epoch + 1, epochs, loss_sum / static_cast<double>(seen)));
+      if (r.max_steps > 0 && p.step >= r.max_steps) {
+        stopped = fmt::format("--max-steps {} reached", r.max_steps);
+        return false;
+      }
+      return true;
+    });
+    const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    bar.finish();
+    double val_loss = std::nan(""), value = std::nan("");
+    if (!val_rows.empty()) {
+      std::vector<double> val_truth;
+      for (auto i : val_rows) val_truth.push_back(truth[i]);
+      const auto outs = infer(model, loader, val_rows, device, info, &truth, &val_loss);
+      value = metric_of(metric, info, outs, val_truth);
+    }
+    p.epoch = epoch + 1;
+    const bool better = std::isfinite(value) && (!std::isfinite(p.best) || (up ? value > p.best : value < p.best));
+    if (better) {
+      p.best = value;
+      p.best_epoch = p.epoch;
+      p.bad_epochs = 0;
+      save_weights(best_path, model);
+    } else {
+      ++p.bad_epochs;
+    }
+    save_checkpoint(ckpt_path, model, *optimizer, p);
+    auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
+    json line = {{"epoch", p.epoch},
+                 {"steps", p.step},
+                 {"lr", learning_rate(cfg, std::max<std::int64_t>(0, p.step - 1), epoch, total_steps)},
+                 {"train_loss", num(seen ? loss_sum / static_cast<double>(seen) : std::nan(""))},
+                 {"val_loss", num(val_loss)},
+                 {"val", {{metric, num(value)}}},
+                 {"best", better},
+                 {"samples_per_s", num(static_cast<double>(seen) / train_seconds)},
+                 {"seconds", train_seconds}};
+    {
+      std::ofstream log(log_path, std::ios::app);
+      log << line.dump() << '\n';
+      if (!log) fail<IoError>("{}: cannot append the epoch log", log_path.string());
+    }
+    if (!r.quiet) {
+      std::fprintf(stderr, "epoch %lld/%lld: train loss %.4f, val %s %s%s\n", static_cast<long long>(p.epoch),
+                   static_cast<long long>(epochs), seen ? loss_sum / static_cast<double>(seen) : std::nan(""),
+                   metric.c_str(), std::isfinite(value) ? fmt::format("{:.4f}", value).c_str() : "n/a",
+                   better ? " (best)" : "");
+    }
+    if (cfg.integer("patience") > 0 && p.bad_epochs >= cfg.integer("patience") && stopped.empty()) {
+      stopped = fmt::format("early stopping: no better validation {} for {} epochs", metric, p.bad_epochs);
+    }
+  }
+  if (!fs::exists(best_path)) save_weights(best_path, model);  // no finite validation metric: the last weights
+  return fmt::format(
+      "{} {}: {} on {} ({} train, {} val examples, {} channels of {} x {}); epochs {}..{} of {}, {} steps{}{}\n"
+      "best validation {}: {} (epoch {})\nrun written to {}\n",
+      task.id, target.name, cfg.str("model"), device.str(), train_rows.size(), val_rows.size(), info.channels,
+      info.height, info.width, first_epoch + 1, p.epoch, epochs, p.step, stopped.empty() ? "" : "; ", stopped, metric,
+      std::isfinite(p.best) ? fmt::format("{:.4f}", p.best) : "n/a", p.best_epoch, out.string());
+}
+
+std::string predict(const TaskCard& task, const PredictRequest& r) {
+  const fs::path run(r.run);
+  const TrainConfig cfg = TrainConfig::from_json(read_json(run / "config.json"), (run / "config.json").string());
+  const RunInfo info = RunInfo::from_json(read_json(run / "run.json"), (run / "run.json").string());
+  if (info.task != task.id) fail<InputError>("{}: a run of task {}, not {}", run.string(), info.task, task.id);
+  configure_threads(cfg.integer("threads") > 0 ? static_cast<int>(cfg.integer("threads")) : core_count());
+  const torch::Device device = pick_device(r.device);
+  store::StoreReader s(r.store);
+  check_store_task(task, s);
+  if (tile_inputs(task, s) != info.inputs) fail<InputError>("{}: inputs differ from the run's", s.path().string());
+  TileNormalizer norm = card_normalizer(task, s, info.inputs, info.fallback_mean, info.fallback_std);
+  LoaderOptions lo;
+  lo.batch_size = static_cast<std::size_t>(cfg.integer("batch_size"));
+  lo.threads = static_cast<int>(cfg.integer("loader_threads"));
+  lo.prefetch = static_cast<int>(cfg.integer("prefetch"));
+  lo.pin_memory = device.is_cuda();
+  TileLoader loader(s, info.inputs, std::move(norm), lo);
+  if (loader.channels() != info.channels || loader.height() != info.height || loader.width() != info.width) {
+    fail<InputError>("{}: tiles of {} x {} x {}, the run was trained on {} x {} x {}", s.path().string(),
+                     loader.channels(), loader.height(), loader.width(), info.channels, info.height, info.width);
+  }
+  ResNet model = make_model(cfg, info);
+  const fs::path weights = fs::exists(run / "best.pt") ? run / "best.pt" : run / "checkpoint.pt";
+  if (!fs::exists(weights)) fail<InputError>("{}: no weights (best.pt or checkpoint.pt); train first", run.string());
+  load_checkpoint(weights, model, nullptr);
+  model->to(device);
+  const auto rows = s.indices(r.split);
+  if (rows.empty()) fail<InputError>("{}: no example in the {} split", s.path().string(), r.split);
+  const auto outs = infer(model, loader, rows, device, info, nullptr, nullptr);
+  AtomicFile f(r.out);
+  auto& o = f.stream();
+  o << "id," << info.target;
+  const std::size_t k = info.classes > 0 ? static_cast<std::size_t>(info.classes) : 1;
+  if (info.classes == 2) {
+    o << ",score";
+  } else if (info.classes > 2) {
+    for (std::size_t c = 0; c < k; ++c) {
+      o << ",score_" << (c < info.class_names.size() ? info.class_names[c] : std::to_string(c));
+    }
+  }
+  o << '\n';
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const float* v = outs.data() + i * k;
+    o << s.ids()[rows[i]];
+    if (info.classes == 0) {
+      o << ',' << fmt::format("{}", v[0] * info.target_std + info.target_mean);
+      o << '\n';
+      continue;
+    }
+    const float mx = *std::max_element(v, v + k);
+    double z = 0;
+    for (std::size_t c = 0; c < k; ++c) z += std::exp(static_cast<double>(v[c] - mx));
+    o << ',' << (std::max_element(v, v + k) - v);
+    if (k == 2) {
+      o << ',' << fmt::format("{}", std::exp(static_cast<double>(v[1] - mx)) / z);
+    } else {
+      for (std::size_t c = 0; c < k; ++c) o << ',' << fmt::format("{}", std::exp(static_cast<double>(v[c] - mx)) / z);
+    }
+    o << '\n';
+  }
+  f.commit();
+  return fmt::format("{} predictions of {} ({} split, {}) written to {}\n", rows.size(), info.target, r.split,
+                     weights.filename().string(), r.out);
+}
+
+}  // namespace sbench::learn
