@@ -1,0 +1,207 @@
+// The tile loader and the ResNet against hand-computed expectations: shapes, the eight dihedral
+// transforms of a 3 x 3 plane, every example once per pass in an order fixed by (seed, epoch),
+// tiles equal to the stored ones normalized with the card's constants for their sensor group.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "resnet.hpp"
+#include "test_support.hpp"
+#include "tile_loader.hpp"
+#include "tile_stores.hpp"
+
+namespace sbench::learn {
+namespace {
+
+TEST(ResNet, ForwardShapesForAnyChannelsAndHead) {
+  torch::manual_seed(0);
+  ResNet r18(18, 8, 1, 8);
+  EXPECT_EQ(r18->forward(torch::randn({2, 8, 255, 255})).sizes(), (std::vector<std::int64_t>{2, 1}));
+  EXPECT_EQ(r18->features(torch::randn({2, 8, 255, 255})).sizes(), (std::vector<std::int64_t>{2, 64}));
+  ResNet r34(34, 13, 2, 4);
+  EXPECT_EQ(r34->forward(torch::randn({3, 13, 64, 64})).sizes(), (std::vector<std::int64_t>{3, 2}));
+  ResNet pair(18, 16, 1, 4);  // poverty change: two 8-band tiles stacked
+  EXPECT_EQ(pair->forward(torch::randn({1, 16, 255, 255})).sizes(), (std::vector<std::int64_t>{1, 1}));
+  // torchvision's ResNet-18 at width 64 with 3 channels and 1000 classes has 11,689,512 parameters.
+  ResNet tv(18, 3, 1000, 64);
+  std::int64_t count = 0;
+  for (const auto& p : tv->parameters()) count += p.numel();
+  EXPECT_EQ(count, 11689512);
+  ResNet tv34(34, 3, 1000, 64);
+  count = 0;
+  for (const auto& p : tv34->parameters()) count += p.numel();
+  EXPECT_EQ(count, 21797672);  // torchvision resnet34
+  EXPECT_EQ(tv->head_parameters().size(), 2u);
+  EXPECT_EQ(tv->backbone_parameters().size() + 2, tv->parameters().size());
+}
+
+TEST(TileLoader, AugmentationsAreTheEightSymmetriesOfTheSquare) {
+  const float src[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  auto apply = [&](int op) {
+    std::vector<float> dst(9);
+    augment_plane(src, dst.data(), 3, 3, op);
+    return dst;
+  };
+  EXPECT_EQ(apply(0), (std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(apply(1), (std::vector<float>{3, 6, 9, 2, 5, 8, 1, 4, 7}));  // np.rot90
+  EXPECT_EQ(apply(2), (std::vector<float>{9, 8, 7, 6, 5, 4, 3, 2, 1}));  // np.rot90(k=2)
+  EXPECT_EQ(apply(3), (std::vector<float>{7, 4, 1, 8, 5, 2, 9, 6, 3}));  // np.rot90(k=3)
+  EXPECT_EQ(apply(4), (std::vector<float>{3, 2, 1, 6, 5, 4, 9, 8, 7}));  // np.fliplr
+  EXPECT_EQ(apply(5), (std::vector<float>{1, 4, 7, 2, 5, 8, 3, 6, 9}));  // np.rot90(np.fliplr): transpose
+  std::set<std::vector<float>> all;
+  for (int op = 0; op < 8; ++op) all.insert(apply(op));
+  EXPECT_EQ(all.size(), 8u);
+  // Not square: mirrors only.
+  const float r[6] = {1, 2, 3, 4, 5, 6};
+  std::vector<float> d(6);
+  augment_plane(r, d.data(), 2, 3, 1);
+  EXPECT_EQ(d, (std::vector<float>{3, 2, 1, 6, 5, 4}));
+  augment_plane(r, d.data(), 2, 3, 2);
+  EXPECT_EQ(d, (std::vector<float>{4, 5, 6, 1, 2, 3}));
+}
+
+// Brick-kiln tiles whose every value is known: channel c of example r at (i, j) is
+// 100 r + c + i / 2 + j / 4 (exact in float).
+float kiln_value(int r, int c, int i, int j) {
+  return static_cast<float>(100 * r + c) + static_cast<float>(i) * 0.5f + static_cast<float>(j) * 0.25f;
+}
+
+void write_kiln(const std::filesystem::path& path, int n) {
+  test::write_tile_store(path, "brick_kiln", n, [](store::Example& e, int r) {
+    float* x = e.as<float>("x");
+    for (int c = 0; c < 13; ++c)
+      for (int i = 0; i < 64; ++i)
+        for (int j = 0; j < 64; ++j) x[(c * 64 + i) * 64 + j] = kiln_value(r, c, i, j);
+    e.set("label", r % 2);
+  });
+}
+
+TEST(TileLoader, EachExampleOncePerPassInAnOrderFixedBySeedAndEpoch) {
+  test::TempDir dir;
+  write_kiln(dir / "kiln.h5", 20);
+  store::StoreReader s(dir / "kiln.h5");
+  const auto& task = TaskRegistry::builtin().get("brick_kiln");
+  const auto inputs = tile_inputs(task, s);
+  ASSERT_EQ(inputs, (std::vector<std::string>{"x"}));
+  // The card does not normalize brick kilns: mean 0, std 1 leaves the values as stored.
+  auto norm = card_normalizer(task, s, inputs, std::vector<double>(13, 0.0), std::vector<double>(13, 1.0));
+  LoaderOptions o;
+  o.batch_size = 6;
+  o.threads = 2;
+  o.prefetch = 2;
+  TileLoader loader(s, inputs, norm, o);
+  std::vector<std::size_t> rows(20);
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+
+  auto run = [&](std::uint64_t seed, std::int64_t epoch, bool augment) {
+    std::vector<std::size_t> seen;
+    std::vector<std::int64_t> sizes;
+    std::int64_t expect_index = 0;
+    loader.pass(rows, true, augment, seed, epoch, [&](TileBatch& b) {
+      EXPECT_EQ(b.index, expect_index++);
+      EXPECT_EQ(b.x.size(0), static_cast<std::int64_t>(b.rows.size()));
+      sizes.push_back(b.x.size(0));
+      const float* x = b.x.data_ptr<float>();
+      for (std::size_t e = 0; e < b.rows.size(); ++e) {
+        const int r = static_cast<int>(b.rows[e]);
+        const int op = augment ? augmentation_of(seed, epoch, b.rows[e]) : 0;
+        std::vector<float> plane(64 * 64), want(64 * 64);
+        for (int c = 0; c < 13; c += 6) {
+          for (int i = 0; i < 64; ++i)
+            for (int j = 0; j < 64; ++j) plane[i * 64 + j] = kiln_value(r, c, i, j);
+          augment_plane(plane.data(), want.data(), 64, 64, op);
+          const float* got = x + (e * 13 + static_cast<std::size_t>(c)) * 64 * 64;
+          EXPECT_TRUE(std::equal(want.begin(), want.end(), got)) << "row " << r << " channel " << c << " op " << op;
+        }
+      }
+      seen.insert(seen.end(), b.rows.begin(), b.rows.end());
+      return true;
+    });
+    EXPECT_EQ(sizes, (std::vector<std::int64_t>{6, 6, 6, 2}));
+    return seen;
+  };
+  const auto a = run(7, 0, true);
+  auto sorted = a;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, rows) << "every example exactly once";
+  EXPECT_EQ(run(7, 0, true), a) << "same seed and epoch, same order";
+  EXPECT_EQ(a, pass_order(rows, true, 7, 0));
+  EXPECT_NE(run(7, 1, false), a) << "a new shuffle each epoch";
+  EXPECT_NE(run(8, 0, false), a);
+  EXPECT_EQ(pass_order(rows, false, 7, 0), rows);
+  // The augmentations used over the store cover several of the eight transforms.
+  std::set<int> ops;
+  for (std::size_t r = 0; r < 20; ++r) ops.insert(augmentation_of(7, 0, r));
+  EXPECT_GE(ops.size(), 4u);
+
+  // Stopping early: consume returns false after the first batch.
+  int batches = 0;
+  loader.pass(rows, true, false, 7, 0, [&](TileBatch&) {
+    ++batches;
+    return false;
+  });
+  EXPECT_EQ(batches, 1);
+}
+
+TEST(TileLoader, NormalizesWithTheCardConstantsOfEachSensorGroup) {
+  test::TempDir dir;
+  const int years[4] = {2010, 2011, 2012, 2015};
+  test::write_tile_store(dir / "dhs.h5", "poverty", 4, [&](store::Example& e, int r) {
+    float* x = e.as<float>("x");
+    const std::size_t plane = 255 * 255;
+    for (std::size_t c = 0; c < 8; ++c) std::fill(x + c * plane, x + (c + 1) * plane, c == 7 ? 50.0f : 0.1f);
+    x[5 * plane + 3] = std::nanf("");  // a NaN pixel of TEMP1
+    e.set("year", years[r]);
+    e.set("asset_index", r);
+  });
+  store::StoreReader s(dir / "dhs.h5");
+  const auto& task = TaskRegistry::builtin().get("poverty");
+  const auto inputs = tile_inputs(task, s);
+  auto norm = card_normalizer(task, s, inputs, std::vector<double>(8, 0.0), std::vector<double>(8, 1.0));
+  EXPECT_EQ(norm.mean.size(), 2u) << "DMSP and VIIRS tables";
+  TileLoader loader(s, inputs, norm, {});
+  const auto b = loader.batch({0, 1, 2, 3});
+  auto at = [&](int e, int c, int k) { return b.x[e][c].flatten()[k].item<float>(); };
+  for (int e = 0; e < 4; ++e) {
+    // SB:sustainbench/datasets/poverty_dataset.py MEANS / STD_DEVS (SUSTAINBENCH.md 2.A)
+    EXPECT_FLOAT_EQ(at(e, 0, 100), static_cast<float>((0.1f - 0.06547681f) * (1.0f / 0.031534348f)));
+    EXPECT_FLOAT_EQ(at(e, 6, 7), static_cast<float>((0.1f - 0.2542566f) * (1.0f / 0.06909249f)));
+    const bool dmsp = years[e] <= 2011;
+    const float m = dmsp ? 41.69006032536221f : 3.443405293536357f;
+    const float sd = dmsp ? 109.7289863161683f : 10.97284745670896f;
+    EXPECT_FLOAT_EQ(at(e, 7, 0), (50.0f - m) * (1.0f / sd)) << "year " << years[e];
+    EXPECT_EQ(at(e, 5, 3), 0.0f) << "a NaN pixel becomes the band mean";
+  }
+}
+
+TEST(TileLoader, ChannelStatisticsOfTheSampledExamples) {
+  test::TempDir dir;
+  write_kiln(dir / "kiln.h5", 3);
+  store::StoreReader s(dir / "kiln.h5");
+  std::vector<double> mean, sd;
+  channel_statistics(s, {"x"}, {0, 2}, mean, sd);
+  ASSERT_EQ(mean.size(), 13u);
+  // Channel c over rows 0 and 2: 100 r + c + i/2 + j/4 with i, j uniform on 0..63; the row term
+  // has mean 100 and variance 100^2, i/2 variance (64^2 - 1) / 12 / 4, j/4 that / 4.
+  const double var = 10000.0 + (4096.0 - 1) / 12.0 / 4.0 + (4096.0 - 1) / 12.0 / 16.0;
+  for (int c = 0; c < 13; ++c) {
+    EXPECT_NEAR(mean[c], 100.0 + c + 31.5 * 0.5 + 31.5 * 0.25, 1e-9);
+    EXPECT_NEAR(sd[c], std::sqrt(var), 1e-9);
+  }
+}
+
+TEST(TileLoader, RefusesAStoreWithoutTheTaskInputs) {
+  test::TempDir dir;
+  write_kiln(dir / "kiln.h5", 2);
+  store::StoreReader s(dir / "kiln.h5");
+  try {
+    tile_inputs(TaskRegistry::builtin().get("poverty_change"), s);
+    FAIL() << "expected an error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("no input 'x_before'"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace sbench::learn

@@ -1,0 +1,262 @@
+// sbench train / predict on small stores with a planted relation between tiles and labels: the
+// loss falls for each tile task, a run killed with SIGKILL and resumed ends with the weights of an
+// uninterrupted run, predictions are a valid submission, and bad requests fail clearly.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "resnet.hpp"
+#include "sbench/core/csv.hpp"
+#include "test_support.hpp"
+#include "tile_stores.hpp"
+
+namespace sbench {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::size_t kPlane = 255 * 255;
+
+// DHS clusters: the night lights carry the label (asset_index = NL / 20, the other targets
+// functions of it), the other bands a smooth pattern.
+void write_dhs(const fs::path& path, int n) {
+  test::write_tile_store(path, "poverty", n, [](store::Example& e, int r) {
+    float* x = e.as<float>("x");
+    const float nl = static_cast<float>((r * 37) % 100);
+    for (std::size_t c = 0; c < 7; ++c) {
+      for (int i = 0; i < 255; ++i)
+        for (int j = 0; j < 255; ++j) x[c * kPlane + i * 255 + j] = 0.1f + 0.05f * test::pattern(r + c, i, j);
+    }
+    std::fill(x + 7 * kPlane, x + 8 * kPlane, nl);
+    e.set("year", 2010);
+    e.set("asset_index", nl / 20.0);
+    e.set("water_index", nl / 100.0);
+  });
+}
+
+// Brick kilns: a bright 12 x 12 square at an example-dependent place in every band of a kiln tile.
+void write_kiln(const fs::path& path, int n) {
+  test::write_tile_store(path, "brick_kiln", n, [](store::Example& e, int r) {
+    float* x = e.as<float>("x");
+    const bool kiln = (r * 7) % 3 != 0;
+    for (int c = 0; c < 13; ++c)
+      for (int i = 0; i < 64; ++i)
+        for (int j = 0; j < 64; ++j) x[(c * 64 + i) * 64 + j] = 1000.0f + 100.0f * test::pattern(r + c, i, j);
+    if (kiln) {
+      const int i0 = (r * 13) % 50, j0 = (r * 29) % 50;
+      for (int c = 0; c < 13; ++c)
+        for (int i = i0; i < i0 + 12; ++i)
+          for (int j = j0; j < j0 + 12; ++j) x[(c * 64 + i) * 64 + j] = 3000.0f;
+    }
+    e.set("label", kiln ? 1 : 0);
+  });
+}
+
+// LSMS pairs: the change of the night lights between the tiles carries the label.
+void write_pairs(const fs::path& path, int n) {
+  test::write_tile_store(path, "poverty_change", n, [](store::Example& e, int r) {
+    float* a = e.as<float>("x_before");
+    float* b = e.as<float>("x_after");
+    const float before = static_cast<float>((r * 37) % 60), after = static_cast<float>((r * 53) % 60);
+    for (std::size_t c = 0; c < 7; ++c) {
+      std::fill(a + c * kPlane, a + (c + 1) * kPlane, 0.1f);
+      std::fill(b + c * kPlane, b + (c + 1) * kPlane, 0.12f);
+    }
+    std::fill(a + 7 * kPlane, a + 8 * kPlane, before);
+    std::fill(b + 7 * kPlane, b + 8 * kPlane, after);
+    e.set("year_before", 2010);
+    e.set("year_after", 2014);
+    e.set("asset_index_diff", (after - before) / 20.0);
+  });
+}
+
+std::vector<nlohmann::json> log_lines(const fs::path& run) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(test::read_file(run / "log.jsonl"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  }
+  return out;
+}
+
+// Small, fast settings (the cards' defaults are for the real datasets).
+std::vector<std::string> small(std::vector<std::string> args) {
+  for (const char* kv : {"width=8", "batch_size=8", "warmup_steps=0", "threads=1", "loader_threads=2", "patience=0"}) {
+    args.push_back("--set");
+    args.push_back(kv);
+  }
+  return args;
+}
+
+// Every parameter and buffer of the DHS ResNet-18 (width 8) saved in a checkpoint.
+std::map<std::string, torch::Tensor> weights(const fs::path& file) {
+  torch::serialize::InputArchive root, m;
+  root.load_from(file.string());
+  root.read("model", m);
+  learn::ResNet model(18, 8, 1, 8);
+  model->load(m);
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& p : model->named_parameters()) out[p.key()] = p.value();
+  for (const auto& b : model->named_buffers()) out[b.key()] = b.value();
+  return out;
+}
+
+TEST(Train, TheLossFallsOnEachTileTask) {
+  test::TempDir dir;
+  write_dhs(dir / "dhs.h5", 40);
+  write_kiln(dir / "kiln.h5", 40);
+  write_pairs(dir / "pairs.h5", 40);
+  struct Case {
+    std::string task, store, target;
+  };
+  for (const Case& c :
+       {Case{"poverty", "dhs.h5", "asset_index"}, Case{"water", "dhs.h5", "water_index"},
+        Case{"brick_kiln", "kiln.h5", "label"}, Case{"poverty_change", "pairs.h5", "asset_index_diff"}}) {
+    const fs::path run = dir / ("run-" + c.task);
+    const auto r = test::run_sbench(small({"train", c.task, "--store", (dir / c.store).string(), "--out", run.string(),
+                                           "--epochs", "6", "--set", "lr=0.003"}));
+    ASSERT_EQ(r.exit_code, 0) << c.task << ": " << r.err;
+    EXPECT_NE(r.out.find(c.task + " " + c.target + ": resnet18"), std::string::npos) << r.out;
+    const auto lines = log_lines(run);
+    ASSERT_EQ(lines.size(), 6u) << c.task;
+    const double first = lines.front()["train_loss"], last = lines.back()["train_loss"];
+    EXPECT_LT(last, 0.7 * first) << c.task << ": train loss " << first << " -> " << last;
+    EXPECT_EQ(lines.back()["steps"].get<int>(), 6 * 3) << "24 train examples in batches of 8";
+    EXPECT_TRUE(lines.back()["val"].contains(c.task == "brick_kiln" ? "accuracy" : "r2"));
+    EXPECT_TRUE(fs::exists(run / "best.pt") && fs::exists(run / "checkpoint.pt"));
+    const auto cfg = nlohmann::json::parse(test::read_file(run / "config.json"));
+    EXPECT_EQ(cfg["batch_size"], 8) << "--set over the card's 64";
+    EXPECT_EQ(cfg["weight_decay"], 0.0001) << "the card's default";
+  }
+}
+
+TEST(Train, PredictWritesASubmissionThatEvalAccepts) {
+  test::TempDir dir;
+  write_kiln(dir / "kiln.h5", 30);
+  const fs::path run = dir / "run";
+  auto r = test::run_sbench(
+      small({"train", "brick_kiln", "--store", (dir / "kiln.h5").string(), "--out", run.string(), "--epochs", "2"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path pred = dir / "pred.csv";
+  r = test::run_sbench(
+      {"predict", "--run", run.string(), "--store", (dir / "kiln.h5").string(), "--out", pred.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  CsvReader csv(pred.string());
+  ASSERT_EQ(csv.header(), (std::vector<std::string>{"id", "label", "score"}));
+  std::vector<std::vector<std::string>> rows;
+  CsvRow row;
+  while (csv.next(row)) rows.push_back({row[0], row[1], row[2]});
+  store::StoreReader s(dir / "kiln.h5");
+  const auto test_rows = s.indices("test");
+  ASSERT_EQ(rows.size(), test_rows.size());
+  for (std::size_t i = 0; i < test_rows.size(); ++i) {
+    EXPECT_EQ(rows[i][0], s.ids()[test_rows[i]]);
+    const double score = std::stod(rows[i][2]);
+    EXPECT_GE(score, 0.0);
+    EXPECT_LE(score, 1.0);
+    EXPECT_EQ(rows[i][1], score > 0.5 ? "1" : "0");
+  }
+  r = test::run_sbench({"eval", "brick_kiln", "--pred", pred.string(), "--truth", (dir / "kiln.h5").string(), "--split",
+                        "test", "--out", (dir / "metrics.json").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(Train, AKilledAndResumedRunEndsWithTheWeightsOfAnUninterruptedOne) {
+  test::TempDir dir;
+  write_dhs(dir / "dhs.h5", 60);
+  const auto args = [&](const fs::path& run) {
+    return small({"train", "poverty", "--store", (dir / "dhs.h5").string(), "--out", run.string(), "--epochs", "4",
+                  "--set", "seed=3"});
+  };
+  const fs::path whole = dir / "whole", cut = dir / "cut";
+  auto r = test::run_sbench(args(whole));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  std::vector<std::string> argv{test::sbench_exe(), "-q"};
+  for (const auto& a : args(cut)) argv.push_back(a);
+  const int pid = test::start_process(argv, (dir / "cut.out").string(), (dir / "cut.err").string());
+  // Kill it once the first epoch's checkpoint is logged, in the middle of the second epoch.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (fs::exists(cut / "log.jsonl") && !test::read_file(cut / "log.jsonl").empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  const int status = test::wait_process(pid);
+  ASSERT_EQ(status, 128 + SIGKILL) << "the run ended before it was killed; " << test::read_file(dir / "cut.err");
+  ASSERT_LT(log_lines(cut).size(), 4u);
+
+  r = test::run_sbench(args(cut));
+  EXPECT_EQ(r.exit_code, 2) << "a run folder is not overwritten without --resume";
+  auto resume = args(cut);
+  resume.push_back("--resume");
+  r = test::run_sbench(resume);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto a = weights(whole / "checkpoint.pt"), b = weights(cut / "checkpoint.pt");
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_GT(a.size(), 50u);
+  for (const auto& [key, t] : a) {
+    EXPECT_TRUE(torch::equal(t, b.at(key))) << key;
+  }
+  const auto la = log_lines(whole), lb = log_lines(cut);
+  ASSERT_EQ(la.size(), 4u);
+  ASSERT_EQ(lb.size(), 4u);
+  for (std::size_t e = 0; e < 4; ++e) {
+    EXPECT_EQ(la[e]["train_loss"], lb[e]["train_loss"]) << "epoch " << e + 1;
+    EXPECT_EQ(la[e]["val"], lb[e]["val"]);
+  }
+
+  // Resuming with other settings is refused, naming the setting.
+  resume.push_back("--set");
+  resume.push_back("lr=0.5");
+  r = test::run_sbench(resume);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("lr (0.001 before, 0.5 now)"), std::string::npos) << r.err;
+}
+
+TEST(Train, BadRequestsFailClearlyAndKeepCheckpoints) {
+  test::TempDir dir;
+  write_dhs(dir / "dhs.h5", 20);
+  const std::string store = (dir / "dhs.h5").string();
+  // A store of another task.
+  auto r = test::run_sbench(small({"train", "brick_kiln", "--store", store, "--out", (dir / "a").string()}));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("a store of task poverty, not of brick_kiln"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "a" / "config.json"));
+  // A setting that does not exist: the valid ones are listed.
+  r = test::run_sbench(
+      {"train", "poverty", "--store", store, "--out", (dir / "b").string(), "--set", "learning_rate=1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown key 'learning_rate' (valid keys: model, target, epochs"), std::string::npos) << r.err;
+  // CUDA where there is none.
+  if (!torch::cuda::is_available()) {
+    r = test::run_sbench(
+        small({"train", "poverty", "--store", store, "--out", (dir / "c").string(), "--device", "cuda"}));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("CUDA is not available"), std::string::npos) << r.err;
+  }
+  // A NaN loss in the second epoch: a clear stop, the first epoch's checkpoint kept.
+  const fs::path run = dir / "nan";
+  r = test::run_sbench(small({"train", "poverty", "--store", store, "--out", run.string(), "--epochs", "3"}),
+                       {{"SBENCH_FAULT_NAN_STEP", "2"}});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("training diverged: the loss is nan at epoch 2, step 3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("after epoch 1"), std::string::npos) << r.err;
+  torch::serialize::InputArchive root;
+  root.load_from((run / "checkpoint.pt").string());
+  torch::Tensor epoch;
+  root.read("epoch", epoch);
+  EXPECT_EQ(epoch.item<std::int64_t>(), 1);
+  EXPECT_EQ(log_lines(run).size(), 1u);
+}
+
+}  // namespace
+}  // namespace sbench
