@@ -270,18 +270,29 @@ void augment_plane(const float* src, float* dst, std::int64_t h, std::int64_t w,
   const std::int64_t n = h;
   const int turns = op & 3;
   const bool mirror = op & 4;
+  // dst = rot90^turns(mirror(src)) with np.rot90's convention (dst[i][j] = src[j][n-1-i]): the
+  // source pixel of (i, j) after the quarter turns, then the mirror (dst[i][j] = src[i][n-1-j]).
   for (std::int64_t i = 0; i < n; ++i) {
+    float* row = dst + i * n;
     for (std::int64_t j = 0; j < n; ++j) {
-      // dst = rot90^turns(mirror(src)): walk back from (i, j) through the quarter turns
-      // (np.rot90: dst[i][j] = src[j][n-1-i]) and then the mirror (dst[i][j] = src[i][n-1-j]).
       std::int64_t a = i, b = j;
-      for (int t = 0; t < turns; ++t) {
-        const std::int64_t na = b, nb = n - 1 - a;
-        a = na;
-        b = nb;
+      switch (turns) {
+        case 1:
+          a = j;
+          b = n - 1 - i;
+          break;
+        case 2:
+          a = n - 1 - i;
+          b = n - 1 - j;
+          break;
+        case 3:
+          a = n - 1 - j;
+          b = i;
+          break;
+        default: break;
       }
       if (mirror) b = n - 1 - b;
-      dst[i * n + j] = src[a * n + b];
+      row[j] = src[a * n + b];
     }
   }
 }
