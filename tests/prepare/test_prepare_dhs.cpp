@@ -446,24 +446,47 @@ TEST_F(DhsPrepare, BadInputIsReportedNeverSilent) {
 namespace sbench {
 namespace {
 
-TEST(Demo, RunsEveryStepAndWritesTheReportThenReplacesItsOwnFolderOnly) {
+TEST(Demo, RunsEveryStepAndWritesTheReportsReplacingItsOwnFolderOnly) {
   test::TempDir d;
   const auto dir = d / "demo";
+  // A folder of an earlier demo (it has the marker) is replaced.
+  std::filesystem::create_directories(dir);
+  test::write_file(dir / ".sbench-demo", "");
+  test::write_file(dir / "old.txt", "from an earlier demo");
   const auto r = test::run_sbench({"demo", "--out", dir.string(), "--n", "24", "--seed", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  for (const char* s : {"$ sbench synth poverty", "$ sbench prepare poverty", "$ sbench train poverty",
-                        "$ sbench predict", "$ sbench eval poverty", "demo done: open"}) {
-    EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir / "old.txt"));
+  std::vector<std::string> steps = {"$ sbench synth poverty", "$ sbench prepare poverty", "$ sbench train poverty",
+                                    "$ sbench predict",       "$ sbench eval poverty",    "demo done: open"};
+#if SBENCH_HAS_TORCH
+  for (const char* s : {"$ sbench synth brick_kiln", "$ sbench prepare brick_kiln", "$ sbench train brick_kiln",
+                        "$ sbench eval brick_kiln"}) {
+    steps.push_back(s);
   }
+#endif
+  for (const auto& s : steps) EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
   const auto metrics = nlohmann::json::parse(test::read_file(dir / "knn" / "metrics.json"));
   EXPECT_EQ(metrics["task"], "poverty");
   EXPECT_EQ(metrics["n"], 8);  // 4 test clusters in each of ET and RW
   const double r2 = metrics["metrics"]["r2"].get<double>();
   EXPECT_TRUE(r2 >= 0 && r2 <= 1) << metrics.dump();
-  const std::string html = test::read_file(dir / "report.html");
-  EXPECT_NE(html.find("vega"), std::string::npos);
-  // Again into its own folder: replaced. Into another non-empty folder: refused, left alone.
-  EXPECT_EQ(test::run_sbench({"-q", "demo", "--out", dir.string(), "--n", "12"}).exit_code, 0);
+  EXPECT_NE(test::read_file(dir / "report.html").find("vega"), std::string::npos);
+#if SBENCH_HAS_TORCH
+  const auto resnet = nlohmann::json::parse(test::read_file(dir / "resnet" / "metrics.json"));
+  EXPECT_EQ(resnet["task"], "poverty");
+  EXPECT_EQ(resnet["n"], 8) << "the same test clusters as the KNN";
+  const auto kiln = nlohmann::json::parse(test::read_file(dir / "kiln" / "metrics.json"));
+  EXPECT_EQ(kiln["task"], "brick_kiln");
+  store::StoreReader kstore(dir / "brick_kiln.h5");
+  EXPECT_EQ(kiln["n"], kstore.indices("test").size());
+  const double acc = kiln["metrics"]["accuracy"].get<double>();
+  EXPECT_TRUE(acc >= 0 && acc <= 1) << kiln.dump();
+  for (const char* report : {"resnet/report.html", "kiln/report.html"}) {
+    EXPECT_NE(test::read_file(dir / report).find("vega"), std::string::npos) << report;
+    EXPECT_NE(r.out.find((std::filesystem::absolute(dir) / report).string()), std::string::npos) << report;
+  }
+#endif
+  // Into another non-empty folder: refused, left alone.
   std::filesystem::create_directories(d / "mine");
   test::write_file(d / "mine" / "notes.txt", "keep");
   const auto refused = test::run_sbench({"-q", "demo", "--out", (d / "mine").string()});
