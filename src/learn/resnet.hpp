@@ -7,6 +7,8 @@
 
 #include <vector>
 
+#include "tile_model.hpp"
+
 namespace sbench::learn {
 
 class BasicBlockImpl : public torch::nn::Module {
@@ -21,16 +23,16 @@ class BasicBlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(BasicBlock);
 
-class ResNetImpl : public torch::nn::Module {
+class ResNetImpl : public TileModel {
  public:
   // depth 18 or 34; width = channels of the first stage (64 in torchvision).
   ResNetImpl(int depth, std::int64_t in_channels, std::int64_t outputs, std::int64_t width = 64);
   // (N, in_channels, H, W) -> (N, outputs)
-  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor forward(const torch::Tensor& x) override;
   // (N, in_channels, H, W) -> (N, 8 * width): the pooled embedding before the head.
   torch::Tensor features(const torch::Tensor& x);
-  std::vector<torch::Tensor> head_parameters();
-  std::vector<torch::Tensor> backbone_parameters();
+  std::vector<torch::Tensor> head_parameters() override;
+  std::vector<torch::Tensor> backbone_parameters() override;
 
  private:
   torch::nn::Conv2d stem_{nullptr};

@@ -309,6 +309,15 @@ TileLoader::TileLoader(const store::StoreReader& store, std::vector<std::string>
     height_ = f.shape[1];
     width_ = f.shape[2];
   }
+  if (!options_.mask.empty()) {
+    const store::Field* m = store.schema().find(options_.mask);
+    if (!m || m->group != store::Group::target || m->shape.size() != 2 || m->shape[0] != height_ ||
+        m->shape[1] != width_) {
+      fail<InputError>("{}: no target '{}' of {} x {} masks beside the tiles", store.path().string(), options_.mask,
+                       height_, width_);
+    }
+    mask_type_ = m->type;
+  }
   if (norm_.table_of.size() != store.size()) {
     fail<InputError>("{}: normalization for {} examples, the store has {}", store.path().string(),
                      norm_.table_of.size(), store.size());
@@ -323,6 +332,11 @@ void TileLoader::fill(TileBatch& b, bool augment, std::uint64_t seed, std::int64
   if (options_.pin_memory) opts = opts.pinned_memory(true);
   b.x = torch::empty({n, channels_, height_, width_}, opts);
   float* out = b.x.data_ptr<float>();
+  float* mask_out = nullptr;
+  if (!options_.mask.empty()) {
+    b.y = torch::empty({n, height_, width_}, opts);
+    mask_out = b.y.data_ptr<float>();
+  }
   const std::size_t plane = static_cast<std::size_t>(height_ * width_);
   thread_local std::vector<std::byte> raw;
   thread_local std::vector<float> values, scratch;
@@ -355,6 +369,17 @@ void TileLoader::fill(TileBatch& b, bool augment, std::uint64_t seed, std::int64
         }
       }
       c0 += nc;
+    }
+    if (mask_out) {  // the mask gets the tile's transform
+      raw.resize(plane * store::element_size(mask_type_));
+      store_.read(options_.mask, row, 1, raw.data());
+      float* dst = mask_out + static_cast<std::size_t>(e) * plane;
+      if (op == 0) {
+        to_float(raw.data(), mask_type_, plane, dst);
+      } else {
+        to_float(raw.data(), mask_type_, plane, scratch.data());
+        augment_plane(scratch.data(), dst, height_, width_, op);
+      }
     }
   }
 }

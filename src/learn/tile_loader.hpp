@@ -56,6 +56,7 @@ void augment_plane(const float* src, float* dst, std::int64_t h, std::int64_t w,
 struct TileBatch {
   std::int64_t index = 0;         // position of the batch in the pass
   torch::Tensor x;                // (n, C, H, W) float32, pinned when the loader pins
+  torch::Tensor y;                // (n, H, W) float32: the mask target, transformed as x (when asked)
   std::vector<std::size_t> rows;  // store rows of the n examples
 };
 
@@ -64,6 +65,7 @@ struct LoaderOptions {
   int threads = 0;   // 0: TBB's default (every core)
   int prefetch = 4;  // batches in flight
   bool pin_memory = false;
+  std::string mask;  // a target field of H x W masks to load beside the tiles (dense tasks); "" none
 };
 
 class TileLoader {
@@ -88,6 +90,7 @@ class TileLoader {
   std::vector<std::string> inputs_;
   std::vector<std::int64_t> input_channels_;
   std::vector<store::ElementType> input_types_;
+  store::ElementType mask_type_ = store::ElementType::uint8;
   TileNormalizer norm_;
   LoaderOptions options_;
   std::int64_t channels_ = 0, height_ = 0, width_ = 0;

@@ -1,5 +1,5 @@
-// sbench train / predict for the tile tasks: ResNet-18/34 on the stacked tile inputs
-// (docs/training.md).
+// sbench train / predict for the tile tasks: ResNet-18/34 on the stacked tile inputs for per-example
+// targets, the U-Net for mask targets (docs/training.md).
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <torch/torch.h>
@@ -13,6 +13,8 @@
 #include <sstream>
 #include <thread>
 
+#include <hdf5.h>
+
 #include "resnet.hpp"
 #include "sbench/core/atomic_file.hpp"
 #include "sbench/core/error.hpp"
@@ -22,6 +24,7 @@
 #include "sbench/learn/train.hpp"
 #include "sbench/store/store.hpp"
 #include "tile_loader.hpp"
+#include "unet.hpp"
 
 namespace sbench::learn {
 
@@ -81,7 +84,9 @@ void check_store_task(const TaskCard& task, const store::StoreReader& s) {
 // the stacked inputs and the statistics of channels the card does not normalize.
 struct RunInfo {
   std::string task, target, kind;
-  std::int64_t classes = 0;  // 0: regression
+  std::int64_t classes = 0;    // 0: regression
+  bool dense = false;          // a mask target (the U-Net)
+  std::int64_t ignore = -100;  // dense classes: the label left out of loss and metrics (crop type's 0)
   std::vector<std::string> class_names;
   double target_mean = 0, target_std = 1;
   std::vector<std::string> inputs;
@@ -93,6 +98,8 @@ struct RunInfo {
             {"target", target},
             {"kind", kind},
             {"classes", classes},
+            {"dense", dense},
+            {"ignore_index", ignore},
             {"class_names", class_names},
             {"target_mean", target_mean},
             {"target_std", target_std},
@@ -110,6 +117,8 @@ struct RunInfo {
       r.target = j.at("target");
       r.kind = j.at("kind");
       r.classes = j.at("classes");
+      r.dense = j.at("dense");
+      r.ignore = j.at("ignore_index");
       r.class_names = j.at("class_names").get<std::vector<std::string>>();
       r.target_mean = j.at("target_mean");
       r.target_std = j.at("target_std");
@@ -130,20 +139,31 @@ const TargetSpec& pick_target(const TaskCard& task, const TrainConfig& cfg) {
   const std::string name = cfg.str("target").empty() ? task.targets.front().name : cfg.str("target");
   const TargetSpec* t = task.find_target(name);
   if (!t) fail<UsageError>("target '{}' is not a target of {}", name, task.id);
-  if (t->kind == TargetKind::segmentation) {
-    fail<UsageError>("{} ({}): dense targets need the U-Net, which this build does not have yet (docs/training.md)",
-                     task.id, t->name);
-  }
   return *t;
 }
 
-ResNet make_model(const TrainConfig& cfg, const RunInfo& info) {
+using Model = std::shared_ptr<TileModel>;
+
+// Logit maps or outputs of the model: one for regression and binary masks, one per class otherwise.
+std::int64_t output_count(const RunInfo& info) {
+  if (info.classes == 0 || (info.dense && info.classes == 2)) return 1;
+  return info.classes;
+}
+
+Model make_model(const TrainConfig& cfg, const RunInfo& info) {
   const std::string m = cfg.str("model");
-  if (m != "resnet18" && m != "resnet34") {
-    fail<UsageError>("model {} is not a neural model of sbench train (resnet18, resnet34)", m);
+  if (m == "unet") {
+    if (!info.dense) {
+      fail<UsageError>("model unet predicts masks; {} of {} is one value per example (use resnet18 or resnet34)",
+                       info.target, info.task);
+    }
+    return UNet(info.channels, output_count(info), cfg.integer("width")).ptr();
   }
-  const std::int64_t outputs = info.classes > 0 ? info.classes : 1;
-  return ResNet(m == "resnet18" ? 18 : 34, info.channels, outputs, cfg.integer("width"));
+  if (m == "resnet18" || m == "resnet34") {
+    if (info.dense) fail<UsageError>("{} of {} is a mask: use --set model=unet", info.target, info.task);
+    return ResNet(m == "resnet18" ? 18 : 34, info.channels, output_count(info), cfg.integer("width")).ptr();
+  }
+  fail<UsageError>("model {} is not a neural model of sbench train (resnet18, resnet34, unet)", m);
 }
 
 bool higher_is_better(const std::string& metric) {
@@ -184,8 +204,13 @@ double metric_of(const std::string& id, const RunInfo& info, const std::vector<f
 }
 
 torch::Tensor loss_of(const torch::Tensor& out, const torch::Tensor& y, const RunInfo& info) {
+  namespace F = torch::nn::functional;
+  if (info.dense && info.classes == 2)
+    return F::binary_cross_entropy_with_logits(out.squeeze(1), (y > 0.5).to(out.dtype()));
+  if (info.dense)
+    return F::cross_entropy(out, y.to(torch::kLong), F::CrossEntropyFuncOptions().ignore_index(info.ignore));
   if (info.classes == 0) return torch::mse_loss(out.squeeze(1), y);
-  return torch::nn::functional::cross_entropy(out, y);
+  return F::cross_entropy(out, y);
 }
 
 // The targets of a batch on the device: standardized values or class indices.
@@ -206,27 +231,65 @@ torch::Tensor batch_targets(const std::vector<std::size_t>& rows, const std::vec
   return y.to(device);
 }
 
-// Model outputs for rows (in that order) and the mean loss where the truth is known.
-std::vector<float> infer(ResNet& model, const TileLoader& loader, const std::vector<std::size_t>& rows,
-                         const torch::Device& device, const RunInfo& info, const std::vector<double>* truth,
-                         double* mean_loss) {
+// What a pass in store order gives: per example the model's outputs (n x outputs), or for masks per
+// pixel the probability of class 1 (binary) or the arg-max class, with the true mask's pixels.
+struct Inferred {
+  std::vector<float> out;
+  std::vector<std::uint8_t> mask_truth;
+  double loss = std::nan("");
+};
+
+Inferred infer(TileModel& model, const TileLoader& loader, const std::vector<std::size_t>& rows,
+               const torch::Device& device, const RunInfo& info, const std::vector<double>* truth) {
   torch::NoGradGuard no_grad;
-  model->eval();
-  const std::int64_t k = info.classes > 0 ? info.classes : 1;
-  std::vector<float> out(rows.size() * static_cast<std::size_t>(k));
+  model.eval();
+  Inferred r;
   double loss_sum = 0;
-  std::size_t at = 0;
   loader.pass(rows, false, false, 0, 0, [&](TileBatch& b) {
-    auto o = model->forward(b.x.to(device, /*non_blocking=*/true)).to(torch::kCPU).contiguous();
-    if (truth)
-      loss_sum += loss_of(o, batch_targets(b.rows, *truth, info, torch::kCPU), info).item<double>() *
-                  static_cast<double>(b.rows.size());
-    std::memcpy(out.data() + at * static_cast<std::size_t>(k), o.data_ptr<float>(), o.numel() * sizeof(float));
-    at += b.rows.size();
+    auto o = model.forward(b.x.to(device, /*non_blocking=*/true)).to(torch::kCPU).contiguous();
+    if (info.dense) {
+      auto v = (info.classes == 2 ? torch::sigmoid(o.squeeze(1)) : o.argmax(1).to(torch::kFloat32)).contiguous();
+      r.out.insert(r.out.end(), v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
+      if (b.y.defined()) {  // the loader read the masks (validation)
+        loss_sum += loss_of(o, b.y, info).item<double>() * static_cast<double>(b.rows.size());
+        auto t = b.y.to(torch::kUInt8).contiguous();
+        r.mask_truth.insert(r.mask_truth.end(), t.data_ptr<std::uint8_t>(), t.data_ptr<std::uint8_t>() + t.numel());
+      }
+    } else {
+      if (truth) {
+        loss_sum += loss_of(o, batch_targets(b.rows, *truth, info, torch::kCPU), info).item<double>() *
+                    static_cast<double>(b.rows.size());
+      }
+      r.out.insert(r.out.end(), o.data_ptr<float>(), o.data_ptr<float>() + o.numel());
+    }
     return true;
   });
-  if (mean_loss) *mean_loss = rows.empty() ? std::nan("") : loss_sum / static_cast<double>(rows.size());
-  return out;
+  if ((truth || !r.mask_truth.empty()) && !rows.empty()) r.loss = loss_sum / static_cast<double>(rows.size());
+  return r;
+}
+
+// The task's metric of a dense pass: pixels pooled over the examples (as field delineation's
+// Dice), thresholded at > 0.5 for binary masks, crop type's unlabelled class left out.
+double dense_metric_of(const std::string& id, const RunInfo& info, const Inferred& r) {
+  eval::Confusion c(static_cast<std::size_t>(info.classes));
+  if (info.classes == 2) {
+    std::vector<std::uint8_t> t(r.mask_truth.size());
+    for (std::size_t i = 0; i < t.size(); ++i) t[i] = r.mask_truth[i] > 0 ? 1 : 0;
+    c = eval::binary_confusion(r.out.data(), t.data(), t.size());
+  } else {
+    for (std::size_t i = 0; i < r.out.size(); ++i) {
+      const auto truth = static_cast<std::int64_t>(r.mask_truth[i]);
+      if (truth == info.ignore || truth >= info.classes) continue;
+      c.add(static_cast<std::size_t>(truth), static_cast<std::size_t>(r.out[i]));
+    }
+  }
+  if (id == "f1" || id == "dice") return eval::f1(c);
+  if (id == "accuracy") return eval::accuracy(c);
+  if (id == "precision") return eval::precision(c);
+  if (id == "recall") return eval::recall(c);
+  if (id == "f1_macro") return eval::f1_macro(c);
+  if (id == "kappa") return eval::cohen_kappa(c);
+  fail<UsageError>("metric {} is not computed on masks during training", id);
 }
 
 double learning_rate(const TrainConfig& cfg, std::int64_t step, std::int64_t epoch, std::int64_t total_steps) {
@@ -243,7 +306,7 @@ double learning_rate(const TrainConfig& cfg, std::int64_t step, std::int64_t epo
   return lr;
 }
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& cfg, ResNet& model) {
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& cfg, TileModel& model) {
   const double wd = cfg.number("weight_decay");
   const double head_wd = cfg.number("head_weight_decay") < 0 ? wd : cfg.number("head_weight_decay");
   const double lr = cfg.number("lr");
@@ -261,8 +324,8 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& cfg, 
     return {std::move(params), std::make_unique<torch::optim::SGDOptions>(
                                    torch::optim::SGDOptions(lr).momentum(cfg.number("momentum")).weight_decay(decay))};
   };
-  groups.push_back(group(model->backbone_parameters(), wd));
-  groups.push_back(group(model->head_parameters(), head_wd));
+  groups.push_back(group(model.backbone_parameters(), wd));
+  groups.push_back(group(model.head_parameters(), head_wd));
   if (o == "adam") return std::make_unique<torch::optim::Adam>(std::move(groups), torch::optim::AdamOptions(lr));
   if (o == "adamw") return std::make_unique<torch::optim::AdamW>(std::move(groups), torch::optim::AdamWOptions(lr));
   return std::make_unique<torch::optim::SGD>(std::move(groups), torch::optim::SGDOptions(lr));
@@ -276,9 +339,9 @@ struct Progress {
   std::int64_t bad_epochs = 0;
 };
 
-void save_checkpoint(const fs::path& path, ResNet& model, torch::optim::Optimizer& opt, const Progress& p) {
+void save_checkpoint(const fs::path& path, TileModel& model, torch::optim::Optimizer& opt, const Progress& p) {
   torch::serialize::OutputArchive root, m, o;
-  model->save(m);
+  model.save(m);
   opt.save(o);
   root.write("model", m);
   root.write("optimizer", o);
@@ -292,12 +355,12 @@ void save_checkpoint(const fs::path& path, ResNet& model, torch::optim::Optimize
   fs::rename(tmp, path);
 }
 
-Progress load_checkpoint(const fs::path& path, ResNet& model, torch::optim::Optimizer* opt) {
+Progress load_checkpoint(const fs::path& path, TileModel& model, torch::optim::Optimizer* opt) {
   torch::serialize::InputArchive root, m;
   try {
     root.load_from(path.string());
     root.read("model", m);
-    model->load(m);
+    model.load(m);
     Progress p;
     if (opt) {
       torch::serialize::InputArchive o;
@@ -321,9 +384,9 @@ Progress load_checkpoint(const fs::path& path, ResNet& model, torch::optim::Opti
   }
 }
 
-void save_weights(const fs::path& path, ResNet& model) {
+void save_weights(const fs::path& path, TileModel& model) {
   torch::serialize::OutputArchive root, m;
-  model->save(m);
+  model.save(m);
   root.write("model", m);
   const fs::path tmp = path.string() + ".partial";
   root.save_to(tmp.string());
@@ -374,6 +437,51 @@ std::vector<std::size_t> labelled(const store::StoreReader& s, const std::string
   return out;
 }
 
+// The dense submission of docs/submissions.md: /id (variable-length strings) and /pred (N, H, W),
+// float32 probabilities for binary masks or int32 class indices; written to NAME.partial first.
+void write_dense_submission(const std::string& path, const std::vector<std::string>& ids,
+                            const std::vector<float>& values, const RunInfo& info) {
+  const fs::path tmp = path + ".partial";
+  const hid_t file = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (file < 0) fail<IoError>("{}: cannot create", tmp.string());
+  bool ok = true;
+  {
+    const hsize_t n = ids.size();
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const hid_t set = H5Dcreate2(file, "id", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    std::vector<const char*> p;
+    for (const auto& id : ids) p.push_back(id.c_str());
+    ok = ok && set >= 0 && H5Dwrite(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()) >= 0;
+    H5Dclose(set);
+    H5Sclose(space);
+    H5Tclose(type);
+  }
+  {
+    const hsize_t dims[3] = {ids.size(), static_cast<hsize_t>(info.height), static_cast<hsize_t>(info.width)};
+    const hid_t space = H5Screate_simple(3, dims, nullptr);
+    const bool classes = info.classes > 2;
+    const hid_t set = H5Dcreate2(file, "pred", classes ? H5T_STD_I32LE : H5T_IEEE_F32LE, space, H5P_DEFAULT,
+                                 H5P_DEFAULT, H5P_DEFAULT);
+    if (classes) {
+      std::vector<std::int32_t> v(values.begin(), values.end());
+      ok = ok && set >= 0 && H5Dwrite(set, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) >= 0;
+    } else {
+      ok = ok && set >= 0 && H5Dwrite(set, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0;
+    }
+    H5Dclose(set);
+    H5Sclose(space);
+  }
+  ok = H5Fclose(file) >= 0 && ok;
+  if (!ok) {
+    fs::remove(tmp);
+    fail<IoError>("{}: cannot write the predicted masks", path);
+  }
+  fs::rename(tmp, path);
+}
+
 }  // namespace
 
 std::string train(const TaskCard& task, const TrainRequest& r) {
@@ -409,10 +517,13 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
     if (info.classes < 2) info.classes = 2;
     info.class_names = target.classes;
   }
+  info.dense = target.kind == TargetKind::segmentation;
+  if (info.dense && target.ignore_value) info.ignore = *target.ignore_value;
   info.inputs = tile_inputs(task, s);
-  const std::vector<double> truth = read_truth(s, target);
-  const auto train_rows = labelled(s, "train", truth, info);
-  const auto val_rows = labelled(s, "val", truth, info);
+  // Masks have no missing value: every example of a split is labelled.
+  const std::vector<double> truth = info.dense ? std::vector<double>{} : read_truth(s, target);
+  const auto train_rows = info.dense ? s.indices("train") : labelled(s, "train", truth, info);
+  const auto val_rows = info.dense ? s.indices("val") : labelled(s, "val", truth, info);
   if (train_rows.empty()) {
     fail<InputError>("{}: no example of the train split has a {} label", s.path().string(), target.name);
   }
@@ -441,23 +552,24 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
   lo.threads = static_cast<int>(cfg.integer("loader_threads"));
   lo.prefetch = static_cast<int>(cfg.integer("prefetch"));
   lo.pin_memory = device.is_cuda();
+  lo.mask = info.dense ? target.name : "";
   TileLoader loader(s, info.inputs, std::move(norm), lo);
   info.channels = loader.channels();
   info.height = loader.height();
   info.width = loader.width();
 
+  const auto seed = static_cast<std::uint64_t>(cfg.integer("seed"));
+  torch::manual_seed(seed);
+  Model model = make_model(cfg, info);
+  model->to(device);
+  auto optimizer = make_optimizer(cfg, *model);
+
   fs::create_directories(out);
   if (!fs::exists(config_path)) write_json(config_path, cfg.json());
   if (!fs::exists(run_path)) write_json(run_path, info.to_json());
-
-  const auto seed = static_cast<std::uint64_t>(cfg.integer("seed"));
-  torch::manual_seed(seed);
-  ResNet model = make_model(cfg, info);
-  model->to(device);
-  auto optimizer = make_optimizer(cfg, model);
   Progress p;
   if (r.resume && fs::exists(ckpt_path)) {
-    p = load_checkpoint(ckpt_path, model, optimizer.get());
+    p = load_checkpoint(ckpt_path, *model, optimizer.get());
     model->to(device);
   }
   truncate_log(log_path, p.epoch);
@@ -484,7 +596,8 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
       for (auto& g : optimizer->param_groups()) g.options().set_lr(lr);
       optimizer->zero_grad();
       auto o = model->forward(b.x.to(device, /*non_blocking=*/true));
-      auto loss = loss_of(o, batch_targets(b.rows, truth, info, device), info);
+      auto loss = loss_of(
+          o, info.dense ? b.y.to(device, /*non_blocking=*/true) : batch_targets(b.rows, truth, info, device), info);
       if (p.step == nan_step) loss = loss * std::nan("");
       const double value = loss.item<double>();
       if (!std::isfinite(value)) {
@@ -515,8 +628,9 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
     if (!val_rows.empty()) {
       std::vector<double> val_truth;
       for (auto i : val_rows) val_truth.push_back(truth[i]);
-      const auto outs = infer(model, loader, val_rows, device, info, &truth, &val_loss);
-      value = metric_of(metric, info, outs, val_truth);
+      const Inferred inf = infer(*model, loader, val_rows, device, info, &truth);
+      val_loss = inf.loss;
+      value = info.dense ? dense_metric_of(metric, info, inf) : metric_of(metric, info, inf.out, val_truth);
     }
     p.epoch = epoch + 1;
     const bool better = std::isfinite(value) && (!std::isfinite(p.best) || (up ? value > p.best : value < p.best));
@@ -524,11 +638,11 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
       p.best = value;
       p.best_epoch = p.epoch;
       p.bad_epochs = 0;
-      save_weights(best_path, model);
+      save_weights(best_path, *model);
     } else {
       ++p.bad_epochs;
     }
-    save_checkpoint(ckpt_path, model, *optimizer, p);
+    save_checkpoint(ckpt_path, *model, *optimizer, p);
     auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
     json line = {{"epoch", p.epoch},
                  {"steps", p.step},
@@ -554,7 +668,7 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
       stopped = fmt::format("early stopping: no better validation {} for {} epochs", metric, p.bad_epochs);
     }
   }
-  if (!fs::exists(best_path)) save_weights(best_path, model);  // no finite validation metric: the last weights
+  if (!fs::exists(best_path)) save_weights(best_path, *model);  // no finite validation metric: the last weights
   return fmt::format(
       "{} {}: {} on {} ({} train, {} val examples, {} channels of {} x {}); epochs {}..{} of {}, {} steps{}{}\n"
       "best validation {}: {} (epoch {})\nrun written to {}\n",
@@ -584,14 +698,23 @@ std::string predict(const TaskCard& task, const PredictRequest& r) {
     fail<InputError>("{}: tiles of {} x {} x {}, the run was trained on {} x {} x {}", s.path().string(),
                      loader.channels(), loader.height(), loader.width(), info.channels, info.height, info.width);
   }
-  ResNet model = make_model(cfg, info);
+  Model model = make_model(cfg, info);
   const fs::path weights = fs::exists(run / "best.pt") ? run / "best.pt" : run / "checkpoint.pt";
   if (!fs::exists(weights)) fail<InputError>("{}: no weights (best.pt or checkpoint.pt); train first", run.string());
-  load_checkpoint(weights, model, nullptr);
+  load_checkpoint(weights, *model, nullptr);
   model->to(device);
   const auto rows = s.indices(r.split);
   if (rows.empty()) fail<InputError>("{}: no example in the {} split", s.path().string(), r.split);
-  const auto outs = infer(model, loader, rows, device, info, nullptr, nullptr);
+  const Inferred inf = infer(*model, loader, rows, device, info, nullptr);
+  if (info.dense) {
+    std::vector<std::string> ids;
+    for (auto i : rows) ids.push_back(s.ids()[i]);
+    write_dense_submission(r.out, ids, inf.out, info);
+    return fmt::format("{} predicted masks of {} ({} split, {}; {}) written to {}\n", rows.size(), info.target, r.split,
+                       weights.filename().string(), info.classes == 2 ? "probability of class 1" : "class indices",
+                       r.out);
+  }
+  const auto& outs = inf.out;
   AtomicFile f(r.out);
   auto& o = f.stream();
   o << "id," << info.target;

@@ -100,10 +100,13 @@ TEST(KnnNightlights, EqualsTheScikitLearnNotebookAndScoresThroughEval) {
   ASSERT_EQ(ev.exit_code, 0) << ev.err;
   EXPECT_TRUE(nlohmann::json::parse(test::read_file(dir / "m.json"))["metrics"]["r2"].is_number());
 
-  // No model: a clear usage error.
-  const auto none = test::run_sbench({"train", "poverty", "--store", store.string(), "--out", (dir / "r2").string()});
+  // A model that does not exist: a clear usage error naming those that do.
+  const auto none = test::run_sbench(
+      {"train", "poverty", "--store", store.string(), "--out", (dir / "r2").string(), "--set", "model=svm"});
   EXPECT_EQ(none.exit_code, 2);
-  EXPECT_NE(none.err.find("--set model=NAME"), std::string::npos) << none.err;
+  EXPECT_NE(none.err.find("model 'svm' is not one of resnet18, resnet34, unet, knn_nightlights"), std::string::npos)
+      << none.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "r2"));
   // A task without night lights.
   const auto wrong = test::run_sbench({"train", "brick_kiln", "--store", store.string(), "--out", (dir / "r3").string(),
                                        "--set", "model=knn_nightlights"});

@@ -194,7 +194,8 @@ TEST(RegistryCards, BadCardsNameTheFileAndTheField) {
   EXPECT_EQ(
       load_error(minimal_card("\"groups\": []", "\"groups\": [], \"baselin\": []")),
       f + "unknown field 'baselin' (valid fields: id, sdg, name, description, family, unit, id_column, variants, "
-          "inputs, targets, meta, groups, split, metrics, primary_metric, normalization, baselines, sources, notes)");
+          "inputs, targets, meta, groups, split, metrics, primary_metric, normalization, train, baselines, sources, "
+          "notes)");
   EXPECT_EQ(load_error(minimal_card("\"bands\": [\"A\", \"B\"]", "\"bands\": [\"A\"]")),
             f + "field 'inputs[0].bands': lists 1 bands but the C axis of shape has 2");
   EXPECT_EQ(load_error(minimal_card("\"bands\": [\"A\", \"B\"]", "\"bands\": \"AB\"")),
