@@ -96,6 +96,7 @@ Submission read_h5(const TaskCard& task, const fs::path& path) {
     if (H5Tis_variable_str(ftype.id) > 0) {
       H5 mtype{H5Tcopy(H5T_C_S1), H5Tclose};
       H5Tset_size(mtype.id, H5T_VARIABLE);
+      H5Tset_cset(mtype.id, H5Tget_cset(ftype.id));  // h5py writes UTF-8; HDF5 does not convert between csets
       std::vector<char*> p(static_cast<std::size_t>(n));
       if (H5Dread(ids.id, mtype.id, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()) < 0)
         fail<InputError>("{}: cannot read /id", path.string());

@@ -627,7 +627,9 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
     double val_loss = std::nan(""), value = std::nan("");
     if (!val_rows.empty()) {
       std::vector<double> val_truth;
-      for (auto i : val_rows) val_truth.push_back(truth[i]);
+      if (!info.dense) {
+        for (auto i : val_rows) val_truth.push_back(truth[i]);
+      }
       const Inferred inf = infer(*model, loader, val_rows, device, info, &truth);
       val_loss = inf.loss;
       value = info.dense ? dense_metric_of(metric, info, inf) : metric_of(metric, info, inf.out, val_truth);

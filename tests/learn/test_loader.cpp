@@ -10,6 +10,7 @@
 #include "test_support.hpp"
 #include "tile_loader.hpp"
 #include "tile_stores.hpp"
+#include "unet.hpp"
 
 namespace sbench::learn {
 namespace {
@@ -34,6 +35,28 @@ TEST(ResNet, ForwardShapesForAnyChannelsAndHead) {
   EXPECT_EQ(count, 21797672);  // torchvision resnet34
   EXPECT_EQ(tv->head_parameters().size(), 2u);
   EXPECT_EQ(tv->backbone_parameters().size() + 2, tv->parameters().size());
+}
+
+TEST(UNet, OutputMapsHaveTheInputSize) {
+  torch::manual_seed(0);
+  UNet cropland(7, 1, 4);  // 50 x 50: padded to 64 inside, cropped back
+  EXPECT_EQ(cropland->forward(torch::randn({2, 7, 50, 50})).sizes(), (std::vector<std::int64_t>{2, 1, 50, 50}));
+  UNet fields(3, 1, 4);
+  EXPECT_EQ(fields->forward(torch::randn({1, 3, 224, 224})).sizes(), (std::vector<std::int64_t>{1, 1, 224, 224}));
+  UNet classes(13, 5, 4);
+  EXPECT_EQ(classes->forward(torch::randn({1, 13, 64, 64})).sizes(), (std::vector<std::int64_t>{1, 5, 64, 64}));
+  // The 2015 paper's U-Net at width 64 with padded convolutions and BatchNorm, counted by hand: a
+  // double convolution a -> b has 9ab + 9bb weights and 2 x 2b BatchNorm parameters; the up path
+  // has 2 x 2 transposed convolutions 2c -> c with bias; the head a 1 x 1 convolution with bias.
+  auto dc = [](std::int64_t a, std::int64_t b) { return 9 * a * b + 9 * b * b + 4 * b; };
+  std::int64_t want = dc(3, 64) + dc(64, 128) + dc(128, 256) + dc(256, 512) + dc(512, 1024) + 64 * 3 + 3;
+  for (std::int64_t c : {512, 256, 128, 64}) want += 2 * c * c * 4 + c + dc(2 * c, c);
+  EXPECT_EQ(want, 31037763);
+  UNet paper(3, 3, 64);
+  std::int64_t count = 0;
+  for (const auto& p : paper->parameters()) count += p.numel();
+  EXPECT_EQ(count, want);
+  EXPECT_EQ(paper->head_parameters().size(), 2u);
 }
 
 TEST(TileLoader, AugmentationsAreTheEightSymmetriesOfTheSquare) {
@@ -189,6 +212,58 @@ TEST(TileLoader, ChannelStatisticsOfTheSampledExamples) {
     EXPECT_NEAR(mean[c], 100.0 + c + 31.5 * 0.5 + 31.5 * 0.25, 1e-9);
     EXPECT_NEAR(sd[c], std::sqrt(var), 1e-9);
   }
+}
+
+TEST(TileLoader, MasksGetTheTransformOfTheirTile) {
+  test::TempDir dir;
+  // Cropland tiles and masks whose every value is known; the mask is not symmetric.
+  test::write_tile_store(dir / "crop.h5", "cropland", 6, [](store::Example& e, int r) {
+    float* x = e.as<float>("x");
+    auto* m = e.as<std::uint8_t>("mask");
+    for (int i = 0; i < 50; ++i)
+      for (int j = 0; j < 50; ++j) {
+        for (int c = 0; c < 7; ++c) x[(c * 50 + i) * 50 + j] = static_cast<float>(r * 10000 + c * 1000 + i * 50 + j);
+        m[i * 50 + j] = (i < 10 + r && j < 30) ? 1 : 0;
+      }
+  });
+  store::StoreReader s(dir / "crop.h5");
+  const auto& task = TaskRegistry::builtin().get("cropland");
+  const auto inputs = tile_inputs(task, s);
+  LoaderOptions o;
+  o.batch_size = 4;
+  o.mask = "mask";
+  TileLoader loader(s, inputs,
+                    card_normalizer(task, s, inputs, std::vector<double>(7, 0.0), std::vector<double>(7, 1.0)), o);
+  std::size_t seen = 0;
+  loader.pass({0, 1, 2, 3, 4, 5}, true, true, 11, 2, [&](TileBatch& b) -> bool {
+    EXPECT_TRUE(b.y.defined());
+    if (!b.y.defined()) return false;
+    EXPECT_EQ(b.y.sizes(), (std::vector<std::int64_t>{b.x.size(0), 50, 50}));
+    for (std::size_t e = 0; e < b.rows.size(); ++e) {
+      const int r = static_cast<int>(b.rows[e]);
+      const int op = augmentation_of(11, 2, b.rows[e]);
+      std::vector<float> mask(2500), tile(2500), want_mask(2500), want_tile(2500);
+      for (int i = 0; i < 50; ++i)
+        for (int j = 0; j < 50; ++j) {
+          mask[i * 50 + j] = (i < 10 + r && j < 30) ? 1.0f : 0.0f;
+          tile[i * 50 + j] = static_cast<float>(r * 10000 + 3 * 1000 + i * 50 + j);
+        }
+      augment_plane(mask.data(), want_mask.data(), 50, 50, op);
+      augment_plane(tile.data(), want_tile.data(), 50, 50, op);
+      const float* got_mask = b.y.data_ptr<float>() + e * 2500;
+      const float* got_tile = b.x.data_ptr<float>() + (e * 7 + 3) * 2500;
+      EXPECT_TRUE(std::equal(want_mask.begin(), want_mask.end(), got_mask)) << "row " << r << " op " << op;
+      EXPECT_TRUE(std::equal(want_tile.begin(), want_tile.end(), got_tile)) << "row " << r << " op " << op;
+    }
+    seen += b.rows.size();
+    return true;
+  });
+  EXPECT_EQ(seen, 6u);
+  o.mask = "image_label";  // not a mask
+  EXPECT_THROW(
+      TileLoader(s, inputs, card_normalizer(task, s, inputs, std::vector<double>(7, 0.0), std::vector<double>(7, 1.0)),
+                 o),
+      InputError);
 }
 
 TEST(TileLoader, RefusesAStoreWithoutTheTaskInputs) {

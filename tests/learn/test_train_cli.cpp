@@ -77,6 +77,41 @@ void write_pairs(const fs::path& path, int n) {
   });
 }
 
+// Cropland: the cropland pixels (a disc) are brighter in every band.
+void write_cropland(const fs::path& path, int n) {
+  test::write_tile_store(path, "cropland", n, [](store::Example& e, int r) {
+    float* x = e.as<float>("x");
+    auto* m = e.as<std::uint8_t>("mask");
+    const int ci = 10 + (r * 7) % 30, cj = 10 + (r * 11) % 30, rad = 6 + r % 8;
+    for (int i = 0; i < 50; ++i)
+      for (int j = 0; j < 50; ++j) {
+        const bool crop = (i - ci) * (i - ci) + (j - cj) * (j - cj) < rad * rad;
+        m[i * 50 + j] = crop ? 1 : 0;
+        for (int c = 0; c < 7; ++c)
+          x[(c * 50 + i) * 50 + j] = 0.1f + (crop ? 0.15f : 0.0f) + 0.02f * test::pattern(r + c, i, j);
+      }
+  });
+}
+
+// Field delineation: dark 2-pixel boundaries between bright parcels on RGB bytes.
+void write_fields(const fs::path& path, int n) {
+  test::write_tile_store(path, "field_delineation", n, [](store::Example& e, int r) {
+    auto* x = e.as<std::uint8_t>("x");
+    auto* m = e.as<std::uint8_t>("mask");
+    auto* f = e.as<std::uint8_t>("mask_filled");
+    const int step = 40 + (r % 5) * 8, off = r % 17;
+    for (int i = 0; i < 224; ++i)
+      for (int j = 0; j < 224; ++j) {
+        const bool edge = (i + off) % step < 2 || (j + 2 * off) % step < 2;
+        m[i * 224 + j] = edge ? 1 : 0;
+        f[i * 224 + j] = edge ? 0 : 1;
+        for (int c = 0; c < 3; ++c) {
+          x[(c * 224 + i) * 224 + j] = static_cast<std::uint8_t>(edge ? 40 : 150 + 30 * test::pattern(r + c, i, j));
+        }
+      }
+  });
+}
+
 std::vector<nlohmann::json> log_lines(const fs::path& run) {
   std::vector<nlohmann::json> out;
   std::istringstream in(test::read_file(run / "log.jsonl"));
@@ -136,6 +171,51 @@ TEST(Train, TheLossFallsOnEachTileTask) {
     EXPECT_EQ(cfg["batch_size"], 8) << "--set over the card's 64";
     EXPECT_EQ(cfg["weight_decay"], 0.0001) << "the card's default";
   }
+}
+
+TEST(Train, TheUNetLearnsTheMasksOfTheDenseTasksAndItsPredictionsScore) {
+  test::TempDir dir;
+  write_cropland(dir / "crop.h5", 30);
+  write_fields(dir / "fields.h5", 20);
+  struct Case {
+    std::string task, store, metric;
+    int epochs;
+  };
+  for (const Case& c : {Case{"cropland", "crop.h5", "f1", 8}, Case{"field_delineation", "fields.h5", "dice", 5}}) {
+    const fs::path run = dir / ("run-" + c.task);
+    auto r = test::run_sbench(small({"train", c.task, "--store", (dir / c.store).string(), "--out", run.string(),
+                                     "--epochs", std::to_string(c.epochs), "--set", "model=unet", "--set", "lr=0.01"}));
+    ASSERT_EQ(r.exit_code, 0) << c.task << ": " << r.err;
+    EXPECT_NE(r.out.find(c.task + " mask: unet"), std::string::npos) << r.out;
+    const auto lines = log_lines(run);
+    ASSERT_EQ(lines.size(), static_cast<std::size_t>(c.epochs));
+    const double first = lines.front()["train_loss"], last = lines.back()["train_loss"];
+    EXPECT_LT(last, 0.7 * first) << c.task << ": train loss " << first << " -> " << last;
+    ASSERT_TRUE(lines.back()["val"].contains(c.metric)) << lines.back().dump();
+    // Predict the test split as the HDF5 submission and score it: eval's pooled F1 / Dice equals
+    // the one computed here from the file and the store's masks.
+    const fs::path pred = dir / (c.task + ".h5");
+    r = test::run_sbench(
+        {"predict", "--run", run.string(), "--store", (dir / c.store).string(), "--out", pred.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const fs::path metrics = dir / (c.task + ".json");
+    r = test::run_sbench(
+        {"eval", c.task, "--pred", pred.string(), "--truth", (dir / c.store).string(), "--out", metrics.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto m = nlohmann::json::parse(test::read_file(metrics));
+    store::StoreReader s(dir / c.store);
+    const auto rows = s.indices("test");
+    EXPECT_EQ(m["n"], rows.size());
+    const auto ref = test::run_python("dense_f1.py", {pred.string(), (dir / c.store).string()});
+    ASSERT_FALSE(ref.out.empty());
+    EXPECT_NEAR(m["metrics"][c.metric].get<double>(), std::stod(ref.out), 1e-9) << ref.out;
+  }
+  // A ResNet cannot predict masks, a U-Net not one value per example.
+  auto r = test::run_sbench(small({"train", "cropland", "--store", (dir / "crop.h5").string(), "--out",
+                                   (dir / "bad").string(), "--set", "model=resnet18"}));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("mask of cropland is a mask: use --set model=unet"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "bad"));
 }
 
 TEST(Train, PredictWritesASubmissionThatEvalAccepts) {
