@@ -16,7 +16,8 @@ using json = nlohmann::json;
 
 const std::vector<ConfigKey>& train_config_keys() {
   static const std::vector<ConfigKey> keys = {
-      {"model", "string", "resnet18", "resnet18, resnet34, unet (mask targets) or knn_nightlights (DHS tasks)"},
+      {"model", "string", "resnet18",
+       "resnet18, resnet34, unet (mask targets), cnn1d (series) or knn_nightlights (DHS tasks)"},
       {"target", "string", "", "the target to train; empty: the task's first"},
       {"epochs", "int", 10, "passes over the training split"},
       {"batch_size", "int", 32, "examples per step"},
@@ -35,7 +36,8 @@ const std::vector<ConfigKey>& train_config_keys() {
       {"loader_threads", "int", 0, "loader threads; 0: every core"},
       {"prefetch", "int", 4, "batches in flight in the loader"},
       {"augment", "bool", true, "random flips and 90-degree rotations of training tiles"},
-      {"width", "int", 64, "channels of the first ResNet stage or U-Net level (64 as torchvision and the paper)"},
+      {"width", "int", 64,
+       "channels of the first ResNet stage, U-Net level or 1-D CNN stage (64 as torchvision and the paper)"},
       {"norm_sample", "int", 256, "training examples sampled for the statistics of bands the card does not normalize"},
       {"k_min", "int", 1, "knn_nightlights: smallest k tried"},
       {"k_max", "int", 20, "knn_nightlights: largest k tried"},
@@ -44,7 +46,7 @@ const std::vector<ConfigKey>& train_config_keys() {
 }
 
 const std::vector<std::string>& train_models() {
-  static const std::vector<std::string> models = {"resnet18", "resnet34", "unet", "knn_nightlights"};
+  static const std::vector<std::string> models = {"resnet18", "resnet34", "unet", "cnn1d", "knn_nightlights"};
   return models;
 }
 
@@ -116,7 +118,7 @@ void check_ranges(const json& v, const std::string& where) {
       fail<E>("{}: {} '{}' is not one of {}", where, key, s, fmt::join(allowed, ", "));
     }
   };
-  one_of("model", {"resnet18", "resnet34", "unet", "knn_nightlights"});
+  one_of("model", {"resnet18", "resnet34", "unet", "cnn1d", "knn_nightlights"});
   one_of("optimizer", {"adam", "adamw", "sgd"});
   one_of("schedule", {"cosine", "step", "constant"});
   auto at_least = [&](const char* key, long long lo) {

@@ -106,6 +106,41 @@ class BatchQueue {
 
 }  // namespace
 
+InputLayout layout_of(const store::Field& f) {
+  InputLayout l;
+  l.axes = f.axes;
+  const auto& s = f.shape;
+  if (f.axes == "CHW" && s.size() == 3) {
+    l.channels = s[0];
+    l.height = s[1];
+    l.width = s[2];
+  } else if (f.axes == "CT" && s.size() == 2) {
+    l.channels = s[0];
+    l.width = s[1];
+  } else if (f.axes == "T" && s.size() == 1) {
+    l.width = s[0];
+  } else if (f.axes == "BTC" && s.size() == 3) {
+    l.channels = s[0] * s[2];  // every (band, bin) pair is a channel over time
+    l.width = s[1];
+  } else {
+    return {};
+  }
+  return l;
+}
+
+void to_channels_first(const float* raw, const store::Field& f, float* out) {
+  const std::size_t n = f.values_per_example();
+  if (f.axes != "BTC") {
+    std::memcpy(out, raw, n * sizeof(float));
+    return;
+  }
+  const std::size_t bins = static_cast<std::size_t>(f.shape[0]), t = static_cast<std::size_t>(f.shape[1]),
+                    c = static_cast<std::size_t>(f.shape[2]);
+  for (std::size_t b = 0; b < bins; ++b)
+    for (std::size_t k = 0; k < t; ++k)
+      for (std::size_t ch = 0; ch < c; ++ch) out[((ch * bins) + b) * t + k] = raw[(b * t + k) * c + ch];
+}
+
 std::vector<std::string> tile_inputs(const TaskCard& task, const store::StoreReader& store) {
   std::vector<std::string> out;
   std::int64_t h = -1, w = -1;
@@ -114,16 +149,19 @@ std::vector<std::string> tile_inputs(const TaskCard& task, const store::StoreRea
     if (!f || f->group != store::Group::input) {
       fail<InputError>("{}: the store has no input '{}' of task {}", store.path().string(), in.name, task.id);
     }
-    if (f->axes != "CHW" || f->shape.size() != 3) {
-      fail<InputError>("{}: input '{}' has axes {} ({} dimensions); the tile models read C x H x W tiles",
-                       store.path().string(), in.name, f->axes, f->shape.size());
+    const InputLayout l = layout_of(*f);
+    if (l.axes.empty()) {
+      fail<InputError>(
+          "{}: input '{}' has axes {} ({} dimensions); the loader reads C x H x W tiles and C x T, T or B x T x C "
+          "series (time series of tiles are not supported yet)",
+          store.path().string(), in.name, f->axes, f->shape.size());
     }
-    if (h >= 0 && (f->shape[1] != h || f->shape[2] != w)) {
-      fail<InputError>("{}: input '{}' is {} x {}, the others {} x {}", store.path().string(), in.name, f->shape[1],
-                       f->shape[2], h, w);
+    if (h >= 0 && (l.height != h || l.width != w)) {
+      fail<InputError>("{}: input '{}' is {} x {}, the others {} x {} (inputs are stacked along channels)",
+                       store.path().string(), in.name, l.height, l.width, h, w);
     }
-    h = f->shape[1];
-    w = f->shape[2];
+    h = l.height;
+    w = l.width;
     out.push_back(in.name);
   }
   return out;
@@ -136,8 +174,14 @@ TileNormalizer card_normalizer(const TaskCard& task, const store::StoreReader& s
   std::vector<std::pair<std::string, std::string>> channels;
   for (const auto& in : inputs) {
     const auto& f = store.schema().field(in);
-    for (std::int64_t c = 0; c < f.shape[0]; ++c) {
-      channels.emplace_back(in, c < static_cast<std::int64_t>(f.bands.size()) ? f.bands[c] : std::to_string(c));
+    const InputLayout l = layout_of(f);
+    for (std::int64_t c = 0; c < l.channels; ++c) {
+      // Band names for C x H x W and C x T inputs; a T input is its own channel; the (band, bin)
+      // channels of a B x T x C histogram have no band name the card could use.
+      std::string name = std::to_string(c);
+      if ((f.axes == "CHW" || f.axes == "CT") && c < static_cast<std::int64_t>(f.bands.size())) name = f.bands[c];
+      if (f.axes == "T") name = in;
+      channels.emplace_back(in, name);
     }
   }
   if (fallback_mean.size() != channels.size() || fallback_std.size() != channels.size()) {
@@ -204,17 +248,19 @@ void channel_statistics(const store::StoreReader& store, const std::vector<std::
   sd.clear();
   for (const auto& in : inputs) {
     const auto& f = store.schema().field(in);
-    const std::size_t c = static_cast<std::size_t>(f.shape[0]);
-    const std::size_t plane = static_cast<std::size_t>(f.shape[1] * f.shape[2]);
+    const InputLayout l = layout_of(f);
+    const std::size_t c = static_cast<std::size_t>(l.channels);
+    const std::size_t plane = static_cast<std::size_t>(l.height * l.width);
     std::vector<double> sum(c, 0.0), sq(c, 0.0);
     std::vector<std::uint64_t> count(c, 0);
     std::vector<std::byte> raw(f.example_bytes());
-    std::vector<float> v(f.values_per_example());
+    std::vector<float> v(f.values_per_example()), u(f.values_per_example());
     // Two passes per example keep the sums well conditioned: shift by the first finite value.
     std::vector<double> shift(c, std::nan(""));
     for (auto row : rows) {
       store.read(in, row, 1, raw.data());
-      to_float(raw.data(), f.type, v.size(), v.data());
+      to_float(raw.data(), f.type, u.size(), u.data());
+      to_channels_first(u.data(), f, v.data());
       for (std::size_t k = 0; k < c; ++k) {
         const float* p = v.data() + k * plane;
         for (std::size_t i = 0; i < plane; ++i) {
@@ -303,11 +349,15 @@ TileLoader::TileLoader(const store::StoreReader& store, std::vector<std::string>
   if (inputs_.empty()) fail<InputError>("{}: no tile input to load", store.path().string());
   for (const auto& in : inputs_) {
     const auto& f = store.schema().field(in);
-    input_channels_.push_back(f.shape[0]);
+    const InputLayout l = layout_of(f);
+    if (l.axes.empty())
+      fail<InputError>("{}: input '{}' with axes {} cannot be loaded", store.path().string(), in, f.axes);
+    input_channels_.push_back(l.channels);
     input_types_.push_back(f.type);
-    channels_ += f.shape[0];
-    height_ = f.shape[1];
-    width_ = f.shape[2];
+    input_fields_.push_back(&f);
+    channels_ += l.channels;
+    height_ = l.height;
+    width_ = l.width;
   }
   if (!options_.mask.empty()) {
     const store::Field* m = store.schema().find(options_.mask);
@@ -339,21 +389,28 @@ void TileLoader::fill(TileBatch& b, bool augment, std::uint64_t seed, std::int64
   }
   const std::size_t plane = static_cast<std::size_t>(height_ * width_);
   thread_local std::vector<std::byte> raw;
-  thread_local std::vector<float> values, scratch;
+  thread_local std::vector<float> values, scratch, reorder;
   scratch.resize(plane);
   for (std::int64_t e = 0; e < n; ++e) {
     const std::size_t row = b.rows[static_cast<std::size_t>(e)];
     const std::uint32_t table = norm_.table_of[row];
     const auto& mean = norm_.mean[table];
     const auto& sd = norm_.std[table];
-    const int op = augment ? augmentation_of(seed, epoch, row) : 0;
+    // Series are not flipped: time has a direction.
+    const int op = augment && height_ > 1 ? augmentation_of(seed, epoch, row) : 0;
     std::size_t c0 = 0;
     for (std::size_t k = 0; k < inputs_.size(); ++k) {
       const std::size_t nc = static_cast<std::size_t>(input_channels_[k]);
       raw.resize(nc * plane * store::element_size(input_types_[k]));
       values.resize(nc * plane);
       store_.read(inputs_[k], row, 1, raw.data());
-      to_float(raw.data(), input_types_[k], values.size(), values.data());
+      if (input_fields_[k]->axes == "BTC") {
+        reorder.resize(values.size());
+        to_float(raw.data(), input_types_[k], values.size(), reorder.data());
+        to_channels_first(reorder.data(), *input_fields_[k], values.data());
+      } else {
+        to_float(raw.data(), input_types_[k], values.size(), values.data());
+      }
       for (std::size_t c = 0; c < nc; ++c) {
         const float m = mean[c0 + c], inv = 1.0f / sd[c0 + c];
         float* src = values.data() + c * plane;

@@ -36,8 +36,19 @@ TileNormalizer card_normalizer(const TaskCard& task, const store::StoreReader& s
 void channel_statistics(const store::StoreReader& store, const std::vector<std::string>& inputs,
                         const std::vector<std::size_t>& rows, std::vector<double>& mean, std::vector<double>& std);
 
-// The inputs of the card that the tile models stack: every input with axes CHW, all of one H x W.
-// An InputError naming the store when the store lacks one or the shapes differ.
+// How an input is stacked: C x H x W tiles as they are; series as C channels of height 1 and
+// width T: C x T as they are, T as one channel, a B x T x C histogram as B * C channels (channel
+// c * B + b holds band c's bin b over time). axes is empty for an input the loader cannot stack.
+struct InputLayout {
+  std::string axes;
+  std::int64_t channels = 1, height = 1, width = 1;
+};
+InputLayout layout_of(const store::Field& field);
+// One example of field (its values as float, in storage order) in the stacked order.
+void to_channels_first(const float* raw, const store::Field& field, float* out);
+
+// The inputs of the card that the models stack: all tiles of one H x W, or all series of one
+// length T. An InputError naming the store when the store lacks one or the shapes differ.
 std::vector<std::string> tile_inputs(const TaskCard& task, const store::StoreReader& store);
 
 // The rows of a pass in order: shuffled by (seed, epoch) with a Fisher-Yates shuffle over a
@@ -90,6 +101,7 @@ class TileLoader {
   std::vector<std::string> inputs_;
   std::vector<std::int64_t> input_channels_;
   std::vector<store::ElementType> input_types_;
+  std::vector<const store::Field*> input_fields_;
   store::ElementType mask_type_ = store::ElementType::uint8;
   TileNormalizer norm_;
   LoaderOptions options_;

@@ -15,6 +15,7 @@
 
 #include <hdf5.h>
 
+#include "cnn1d.hpp"
 #include "resnet.hpp"
 #include "sbench/core/atomic_file.hpp"
 #include "sbench/core/error.hpp"
@@ -152,6 +153,15 @@ std::int64_t output_count(const RunInfo& info) {
 
 Model make_model(const TrainConfig& cfg, const RunInfo& info) {
   const std::string m = cfg.str("model");
+  const bool series = info.height == 1;
+  if (m == "cnn1d") {
+    if (!series)
+      fail<UsageError>("model cnn1d reads series; {} has {} x {} tiles (use resnet18, resnet34 or unet)", info.task,
+                       info.height, info.width);
+    if (info.dense) fail<UsageError>("model cnn1d predicts one value per example; {} is a mask", info.target);
+    return Cnn1d(info.channels, output_count(info), cfg.integer("width")).ptr();
+  }
+  if (series) fail<UsageError>("{} has series of length {}, not tiles: use --set model=cnn1d", info.task, info.width);
   if (m == "unet") {
     if (!info.dense) {
       fail<UsageError>("model unet predicts masks; {} of {} is one value per example (use resnet18 or resnet34)",
@@ -163,7 +173,7 @@ Model make_model(const TrainConfig& cfg, const RunInfo& info) {
     if (info.dense) fail<UsageError>("{} of {} is a mask: use --set model=unet", info.target, info.task);
     return ResNet(m == "resnet18" ? 18 : 34, info.channels, output_count(info), cfg.integer("width")).ptr();
   }
-  fail<UsageError>("model {} is not a neural model of sbench train (resnet18, resnet34, unet)", m);
+  fail<UsageError>("model {} is not a neural model of sbench train (resnet18, resnet34, unet, cnn1d)", m);
 }
 
 bool higher_is_better(const std::string& metric) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "cnn1d.hpp"
 #include "resnet.hpp"
 #include "test_support.hpp"
 #include "tile_loader.hpp"
@@ -57,6 +58,64 @@ TEST(UNet, OutputMapsHaveTheInputSize) {
   for (const auto& p : paper->parameters()) count += p.numel();
   EXPECT_EQ(count, want);
   EXPECT_EQ(paper->head_parameters().size(), 2u);
+}
+
+TEST(Cnn1d, OneOutputRowPerSeries) {
+  torch::manual_seed(0);
+  Cnn1d yield(289, 1, 8);  // crop yield: 32 bins x 9 bands + NDVI, 32 steps
+  EXPECT_EQ(yield->forward(torch::randn({2, 289, 1, 32})).sizes(), (std::vector<std::int64_t>{2, 1}));
+  Cnn1d kenya(15, 6, 8);  // 14 bands + the observed-day mask, 365 days, 6 classes
+  EXPECT_EQ(kenya->forward(torch::randn({3, 15, 365})).sizes(), (std::vector<std::int64_t>{3, 6}));
+  Cnn1d one(8, 17, 4);  // a single step still works (no pooling below length 2)
+  one->eval();          // BatchNorm needs more than one value per channel to train
+  EXPECT_EQ(one->forward(torch::randn({1, 8, 1, 1})).sizes(), (std::vector<std::int64_t>{1, 17}));
+}
+
+TEST(TileLoader, SeriesAreStackedAsChannelsOverTimeAndNeverFlipped) {
+  test::TempDir dir;
+  // Crop-yield histograms whose every value is known: hist[b][t][c] = b + 100 t + 10000 c.
+  test::write_tile_store(dir / "yield.h5", "crop_yield", 3, [](store::Example& e, int r) {
+    float* h = e.as<float>("hist");
+    for (int b = 0; b < 32; ++b)
+      for (int t = 0; t < 32; ++t)
+        for (int c = 0; c < 9; ++c) h[(b * 32 + t) * 9 + c] = static_cast<float>(b + 100 * t + 10000 * c + r);
+    float* ndvi = e.as<float>("ndvi");
+    for (int t = 0; t < 32; ++t) ndvi[t] = 0.01f * static_cast<float>(t) + static_cast<float>(r);
+    e.set("yield", r);
+  });
+  store::StoreReader s(dir / "yield.h5");
+  const auto& task = TaskRegistry::builtin().get("crop_yield");
+  const auto inputs = tile_inputs(task, s);
+  ASSERT_EQ(inputs, (std::vector<std::string>{"hist", "ndvi"}));
+  LoaderOptions o;
+  o.batch_size = 3;
+  TileLoader loader(s, inputs,
+                    card_normalizer(task, s, inputs, std::vector<double>(289, 0.0), std::vector<double>(289, 1.0)), o);
+  EXPECT_EQ(loader.channels(), 289);
+  EXPECT_EQ(loader.height(), 1);
+  EXPECT_EQ(loader.width(), 32);
+  int batches = 0;
+  loader.pass({0, 1, 2}, true, /*augment=*/true, 5, 0, [&](TileBatch& b) {
+    ++batches;
+    for (std::size_t e = 0; e < b.rows.size(); ++e) {
+      const int r = static_cast<int>(b.rows[e]);
+      auto x = b.x[static_cast<std::int64_t>(e)];
+      for (int c : {0, 4, 8})
+        for (int bin : {0, 7, 31})
+          for (int t : {0, 13, 31}) {
+            EXPECT_EQ(x[c * 32 + bin][0][t].item<float>(), static_cast<float>(bin + 100 * t + 10000 * c + r));
+          }
+      for (int t : {0, 31}) EXPECT_FLOAT_EQ(x[288][0][t].item<float>(), 0.01f * static_cast<float>(t) + r);
+    }
+    return true;
+  });
+  EXPECT_EQ(batches, 1);
+  // Statistics of a (band, bin) channel: bin b of band c over time, t = 0..31.
+  std::vector<double> mean, sd;
+  channel_statistics(s, inputs, {0}, mean, sd);
+  ASSERT_EQ(mean.size(), 289u);
+  EXPECT_NEAR(mean[2 * 32 + 5], 5 + 100 * 15.5 + 20000, 1e-9);
+  EXPECT_NEAR(sd[2 * 32 + 5], 100 * std::sqrt((32.0 * 32.0 - 1) / 12.0), 1e-9);
 }
 
 TEST(TileLoader, AugmentationsAreTheEightSymmetriesOfTheSquare) {

@@ -112,6 +112,43 @@ void write_fields(const fs::path& path, int n) {
   });
 }
 
+// Crop yield: the yield is carried by how much of band 0's histogram sits in the upper bins late
+// in the season.
+void write_yield(const fs::path& path, int n) {
+  test::write_tile_store(path, "crop_yield", n, [](store::Example& e, int r) {
+    float* h = e.as<float>("hist");
+    const float q = static_cast<float>((r * 37) % 20) / 20.0f;
+    for (int b = 0; b < 32; ++b)
+      for (int t = 0; t < 32; ++t)
+        for (int c = 0; c < 9; ++c) {
+          const bool hi = b >= 16;
+          h[(b * 32 + t) * 9 + c] = (c == 0 && t >= 16) ? (hi ? q : 1.0f - q) / 16.0f : 1.0f / 32.0f;
+        }
+    float* ndvi = e.as<float>("ndvi");
+    for (int t = 0; t < 32; ++t) ndvi[t] = 0.3f;
+    e.set("yield", 20.0 + 30.0 * q);
+  });
+}
+
+// Per-field (Kenya) or per-point (land cover) series: the class sets the level of one channel in
+// part of the season.
+void write_series(const fs::path& path, const std::string& task, int n, int channels, int steps, int classes) {
+  test::write_tile_store(path, task, n, [&](store::Example& e, int r) {
+    float* x = e.as<float>("x");
+    const int k = r % classes;
+    for (int c = 0; c < channels; ++c)
+      for (int t = 0; t < steps; ++t) {
+        x[c * steps + t] =
+            0.2f + 0.05f * test::pattern(r + c, t, c) + ((c == k % channels && t > steps / 3) ? 0.5f : 0);
+      }
+    if (task == "crop_type_kenya") {
+      auto* obs = e.as<std::uint8_t>("observed");
+      for (int t = 0; t < steps; ++t) obs[t] = t % 5 == 0;
+    }
+    e.set(task == "crop_type_kenya" ? "crop_type" : "land_cover", k);
+  });
+}
+
 std::vector<nlohmann::json> log_lines(const fs::path& run) {
   std::vector<nlohmann::json> out;
   std::istringstream in(test::read_file(run / "log.jsonl"));
@@ -216,6 +253,50 @@ TEST(Train, TheUNetLearnsTheMasksOfTheDenseTasksAndItsPredictionsScore) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("mask of cropland is a mask: use --set model=unet"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir / "bad"));
+}
+
+TEST(Train, TheSeriesTasksAndLandCoverTilesLearn) {
+  test::TempDir dir;
+  write_yield(dir / "yield.h5", 40);
+  write_series(dir / "kenya.h5", "crop_type_kenya", 40, 14, 365, 6);
+  write_series(dir / "ood.h5", "land_cover_ood", 40, 8, 46, 4);
+  test::write_tile_store(dir / "rep.h5", "land_cover_rep", 40, [](store::Example& e, int r) {
+    auto* x = e.as<std::uint8_t>("x");
+    const int k = r % 3;
+    for (int c = 0; c < 4; ++c)
+      for (int i = 0; i < 10000; ++i)
+        x[c * 10000 + i] = static_cast<std::uint8_t>(c == k ? 200 : 60 + (i * 7 + r) % 40);
+    e.set("land_cover", 1 + 60 * k);  // CDL codes 1, 61, 121
+  });
+  struct Case {
+    std::string task, store, model, metric;
+  };
+  for (const Case& c :
+       {Case{"crop_yield", "yield.h5", "cnn1d", "rmse"}, Case{"crop_type_kenya", "kenya.h5", "cnn1d", "f1_macro"},
+        Case{"land_cover_ood", "ood.h5", "cnn1d", "kappa"}, Case{"land_cover_rep", "rep.h5", "resnet18", "accuracy"}}) {
+    const fs::path run = dir / ("run-" + c.task);
+    auto r = test::run_sbench(small({"train", c.task, "--store", (dir / c.store).string(), "--out", run.string(),
+                                     "--epochs", "6", "--set", "model=" + c.model, "--set", "lr=0.01"}));
+    ASSERT_EQ(r.exit_code, 0) << c.task << ": " << r.err;
+    const auto lines = log_lines(run);
+    ASSERT_EQ(lines.size(), 6u);
+    const double first = lines.front()["train_loss"], last = lines.back()["train_loss"];
+    EXPECT_LT(last, 0.7 * first) << c.task << ": train loss " << first << " -> " << last;
+    EXPECT_TRUE(lines.back()["val"].contains(c.metric)) << lines.back().dump();
+    const fs::path pred = dir / (c.task + ".csv");
+    r = test::run_sbench(
+        {"predict", "--run", run.string(), "--store", (dir / c.store).string(), "--out", pred.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = test::run_sbench({"eval", c.task, "--pred", pred.string(), "--truth", (dir / c.store).string(), "--out",
+                          (dir / (c.task + ".json")).string()});
+    EXPECT_EQ(r.exit_code, 0) << c.task << ": " << r.err;
+  }
+  // A tile model on series and the series model on tiles are refused.
+  auto r = test::run_sbench(small({"train", "crop_yield", "--store", (dir / "yield.h5").string(), "--out",
+                                   (dir / "bad").string(), "--set", "model=resnet18"}));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("crop_yield has series of length 32, not tiles: use --set model=cnn1d"), std::string::npos)
+      << r.err;
 }
 
 TEST(Train, PredictWritesASubmissionThatEvalAccepts) {
