@@ -41,6 +41,9 @@ int guarded(F&& f, char* error, std::size_t cap) {
   } catch (const std::exception& e) {
     copy_out(e.what(), error, cap);
     return 1;
+  } catch (...) {
+    copy_out("unknown error in the LibTorch module", error, cap);
+    return 1;
   }
 }
 
@@ -58,13 +61,18 @@ extern "C" {
 // Sets LibTorch's threads and writes {"compiled", "runtime", "notes", "threads"} as JSON into
 // out (NUL-terminated, at most cap bytes). Returns 0, or 1 when out is too small.
 __attribute__((visibility("default"))) int sbench_torch_doctor(int threads, char* out, std::size_t cap) {
-  const int set = sbench::learn::configure_threads(threads);
-  const sbench::DependencyInfo info = sbench::learn::torch_info();
-  const std::string j = nlohmann::json{
-      {"compiled", info.compiled},
-      {"runtime", info.runtime},
-      {"notes", info.notes},
-      {"threads", set}}.dump();
+  std::string j;
+  const int rc = guarded(
+      [&] {
+        const int set = sbench::learn::configure_threads(threads);
+        const sbench::DependencyInfo info = sbench::learn::torch_info();
+        j =
+            nlohmann::json{
+                {"compiled", info.compiled}, {"runtime", info.runtime}, {"notes", info.notes}, {"threads", set}}
+                .dump();
+      },
+      out, cap);
+  if (rc != 0) return 1;
   if (j.size() + 1 > cap) return 1;
   std::memcpy(out, j.c_str(), j.size() + 1);
   return 0;

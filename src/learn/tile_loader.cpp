@@ -188,6 +188,18 @@ TileNormalizer card_normalizer(const TaskCard& task, const store::StoreReader& s
     fail<InputError>("{}: {} stacked channels, but statistics for {}", store.path().string(), channels.size(),
                      fallback_mean.size());
   }
+  // A band the card normalizes must be in the store: a renamed band would silently lose its constants.
+  for (const auto& spec : task.normalization) {
+    if (std::find(inputs.begin(), inputs.end(), spec.input) == inputs.end()) continue;
+    for (const auto& band : spec.bands) {
+      const bool found = std::any_of(channels.begin(), channels.end(),
+                                     [&](const auto& ch) { return ch.first == spec.input && ch.second == band; });
+      if (!found) {
+        fail<InputError>("{}: the card of {} normalizes band {} of input '{}', which the store's input does not have",
+                         store.path().string(), task.id, band, spec.input);
+      }
+    }
+  }
   // The meta values the card's group selectors read.
   std::map<std::string, std::vector<double>> numbers;
   std::map<std::string, std::vector<std::string>> strings;
@@ -352,6 +364,15 @@ TileLoader::TileLoader(const store::StoreReader& store, std::vector<std::string>
     const InputLayout l = layout_of(f);
     if (l.axes.empty())
       fail<InputError>("{}: input '{}' with axes {} cannot be loaded", store.path().string(), in, f.axes);
+    if (!input_fields_.empty() && (l.height != height_ || l.width != width_)) {
+      fail<InputError>("{}: input '{}' is {} x {}, the others {} x {}", store.path().string(), in, l.height, l.width,
+                       height_, width_);
+    }
+    using T = store::ElementType;
+    const T numeric[] = {T::float32, T::float64, T::uint8, T::int8, T::uint16, T::int16, T::uint32, T::int32};
+    if (std::find(std::begin(numeric), std::end(numeric), f.type) == std::end(numeric)) {
+      fail<InputError>("{}: input '{}' of type {} is not numeric", store.path().string(), in, store::to_string(f.type));
+    }
     input_channels_.push_back(l.channels);
     input_types_.push_back(f.type);
     input_fields_.push_back(&f);
@@ -367,6 +388,12 @@ TileLoader::TileLoader(const store::StoreReader& store, std::vector<std::string>
                        height_, width_);
     }
     mask_type_ = m->type;
+  }
+  for (std::size_t t = 0; t < norm_.mean.size(); ++t) {
+    if (norm_.mean[t].size() != static_cast<std::size_t>(channels_) || norm_.std[t].size() != norm_.mean[t].size()) {
+      fail<InputError>("{}: normalization of {} channels for {} stacked channels", store.path().string(),
+                       norm_.mean[t].size(), channels_);
+    }
   }
   if (norm_.table_of.size() != store.size()) {
     fail<InputError>("{}: normalization for {} examples, the store has {}", store.path().string(),
@@ -454,7 +481,8 @@ void TileLoader::pass(const std::vector<std::size_t>& rows, bool shuffle, bool a
   const std::size_t bs = options_.batch_size;
   const std::int64_t batches = static_cast<std::int64_t>((order.size() + bs - 1) / bs);
   if (batches == 0) return;
-  BatchQueue queue(static_cast<std::size_t>(options_.prefetch));
+  // The pipeline holds at most `prefetch` batches; one more waits in the queue, one is trained on.
+  BatchQueue queue(1);
   std::exception_ptr error;
   std::atomic<bool> stop{false};
   // The pipeline runs on its own thread (in an arena of the loader's threads) so that training

@@ -3,8 +3,9 @@
 // x_after) are stacked along C; every example is normalized with the card's constants for its
 // group (night lights by sensor) and, for bands the card leaves alone, statistics of the training
 // split; training tiles are flipped and rotated by multiples of 90 degrees. A pass reads its
-// examples in an order that depends only on the seed and the epoch, with at most `prefetch`
-// batches in memory. Internal to src/learn: includes LibTorch.
+// examples in an order that depends only on the seed and the epoch, with at most `prefetch` + 2
+// batches in memory (those in the pipeline, one queued, the one being trained on). Internal to src/learn: includes
+// LibTorch.
 #pragma once
 
 #include <torch/torch.h>

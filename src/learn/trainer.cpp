@@ -365,10 +365,11 @@ void save_checkpoint(const fs::path& path, TileModel& model, torch::optim::Optim
   fs::rename(tmp, path);
 }
 
-Progress load_checkpoint(const fs::path& path, TileModel& model, torch::optim::Optimizer* opt) {
+Progress load_checkpoint(const fs::path& path, TileModel& model, torch::optim::Optimizer* opt,
+                         const torch::Device& device) {
   torch::serialize::InputArchive root, m;
   try {
-    root.load_from(path.string());
+    root.load_from(path.string(), device);  // a CUDA run resumes or predicts on a CPU machine too
     root.read("model", m);
     model.load(m);
     Progress p;
@@ -451,6 +452,10 @@ std::vector<std::size_t> labelled(const store::StoreReader& s, const std::string
 // float32 probabilities for binary masks or int32 class indices; written to NAME.partial first.
 void write_dense_submission(const std::string& path, const std::vector<std::string>& ids,
                             const std::vector<float>& values, const RunInfo& info) {
+  const std::size_t expect = ids.size() * static_cast<std::size_t>(info.height * info.width);
+  if (values.size() != expect)
+    fail<Error>("{}: {} mask values for {} examples of {} x {}", path, values.size(), ids.size(), info.height,
+                info.width);
   const fs::path tmp = path + ".partial";
   const hid_t file = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (file < 0) fail<IoError>("{}: cannot create", tmp.string());
@@ -575,11 +580,11 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
   auto optimizer = make_optimizer(cfg, *model);
 
   fs::create_directories(out);
-  if (!fs::exists(config_path)) write_json(config_path, cfg.json());
+  write_json(config_path, cfg.json());  // a resume may have raised epochs
   if (!fs::exists(run_path)) write_json(run_path, info.to_json());
   Progress p;
   if (r.resume && fs::exists(ckpt_path)) {
-    p = load_checkpoint(ckpt_path, *model, optimizer.get());
+    p = load_checkpoint(ckpt_path, *model, optimizer.get(), device);
     model->to(device);
   }
   truncate_log(log_path, p.epoch);
@@ -595,6 +600,11 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
   TerminalBar bar(stderr, !r.quiet && TerminalBar::is_terminal(stderr));
   std::string stopped;
   const std::int64_t first_epoch = p.epoch;
+  // A resumed run that had already stopped stays stopped, as the uninterrupted run did.
+  if (cfg.integer("patience") > 0 && p.bad_epochs >= cfg.integer("patience")) {
+    stopped = fmt::format("early stopping: no better validation {} for {} epochs", task.primary_metric, p.bad_epochs);
+  }
+  if (r.max_steps > 0 && p.step >= r.max_steps) stopped = fmt::format("--max-steps {} reached", r.max_steps);
   while (p.epoch < epochs && stopped.empty()) {
     const std::int64_t epoch = p.epoch;
     model->train();
@@ -651,10 +661,9 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
       p.best_epoch = p.epoch;
       p.bad_epochs = 0;
       save_weights(best_path, *model);
-    } else {
-      ++p.bad_epochs;
+    } else if (!val_rows.empty()) {
+      ++p.bad_epochs;  // without a validation split there is nothing to stop early on
     }
-    save_checkpoint(ckpt_path, *model, *optimizer, p);
     auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
     json line = {{"epoch", p.epoch},
                  {"steps", p.step},
@@ -666,10 +675,13 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
                  {"samples_per_s", num(static_cast<double>(seen) / train_seconds)},
                  {"seconds", train_seconds}};
     {
+      // The log line goes first: a kill before the checkpoint replays the epoch, and the resume
+      // drops log lines after the checkpoint's epoch.
       std::ofstream log(log_path, std::ios::app);
       log << line.dump() << '\n';
       if (!log) fail<IoError>("{}: cannot append the epoch log", log_path.string());
     }
+    save_checkpoint(ckpt_path, *model, *optimizer, p);
     if (!r.quiet) {
       std::fprintf(stderr, "epoch %lld/%lld: train loss %.4f, val %s %s%s\n", static_cast<long long>(p.epoch),
                    static_cast<long long>(epochs), seen ? loss_sum / static_cast<double>(seen) : std::nan(""),
@@ -680,7 +692,7 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
       stopped = fmt::format("early stopping: no better validation {} for {} epochs", metric, p.bad_epochs);
     }
   }
-  if (!fs::exists(best_path)) save_weights(best_path, *model);  // no finite validation metric: the last weights
+  if (!std::isfinite(p.best)) save_weights(best_path, *model);  // no finite validation metric: the last weights
   return fmt::format(
       "{} {}: {} on {} ({} train, {} val examples, {} channels of {} x {}); epochs {}..{} of {}, {} steps{}{}\n"
       "best validation {}: {} (epoch {})\nrun written to {}\n",
@@ -713,7 +725,7 @@ std::string predict(const TaskCard& task, const PredictRequest& r) {
   Model model = make_model(cfg, info);
   const fs::path weights = fs::exists(run / "best.pt") ? run / "best.pt" : run / "checkpoint.pt";
   if (!fs::exists(weights)) fail<InputError>("{}: no weights (best.pt or checkpoint.pt); train first", run.string());
-  load_checkpoint(weights, *model, nullptr);
+  load_checkpoint(weights, *model, nullptr, device);
   model->to(device);
   const auto rows = s.indices(r.split);
   if (rows.empty()) fail<InputError>("{}: no example in the {} split", s.path().string(), r.split);

@@ -202,4 +202,9 @@ std::vector<std::string> read_strings(hid_t dataset, std::string_view where) {
   return out;
 }
 
+std::mutex& library_mutex() {
+  static std::mutex m;
+  return m;
+}
+
 }  // namespace sbench::store::h5

@@ -3,6 +3,7 @@
 
 #include <hdf5.h>
 
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -52,6 +53,11 @@ T check(T status, std::string_view what) {
 
 // The in-memory HDF5 type of an element type (a new variable-length UTF-8 type for strings).
 Handle memory_type(ElementType type);
+
+// Debian's HDF5 is built without thread safety: calls from several threads must not overlap.
+// StoreReader::read holds this lock around its HDF5 calls (the archive layout) so that the
+// training loader's threads can read one store at once.
+std::mutex& library_mutex();
 // The element type of a dataset's HDF5 type; an InputError for types sbench does not store.
 ElementType element_type_of(hid_t type, std::string_view where);
 

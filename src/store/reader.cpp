@@ -239,6 +239,8 @@ void StoreReader::read(const std::string& field, std::size_t begin, std::size_t 
     }
     return;
   }
+  // HDF5 is not thread-safe here: one thread at a time (the lock outlives the handles below).
+  std::lock_guard<std::mutex> lock(h5::library_mutex());
   h5::Handle space(H5Dget_space(m.datasets[k]));
   std::vector<hsize_t> start(f.shape.size() + 1, 0), block(f.shape.size() + 1);
   start[0] = begin;
