@@ -415,8 +415,12 @@ void TileLoader::fill(TileBatch& b, bool augment, std::uint64_t seed, std::int64
     mask_out = b.y.data_ptr<float>();
   }
   const std::size_t plane = static_cast<std::size_t>(height_ * width_);
-  thread_local std::vector<std::byte> raw;
-  thread_local std::vector<float> values, scratch, reorder;
+  // Buffers reused per thread across batches and owned by the loader (freed with it).
+  Scratch& buffers = scratch_.local();
+  auto& raw = buffers.raw;
+  auto& values = buffers.values;
+  auto& scratch = buffers.scratch;
+  auto& reorder = buffers.reorder;
   scratch.resize(plane);
   for (std::int64_t e = 0; e < n; ++e) {
     const std::size_t row = b.rows[static_cast<std::size_t>(e)];

@@ -8,6 +8,7 @@
 // LibTorch.
 #pragma once
 
+#include <tbb/enumerable_thread_specific.h>
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -107,6 +108,11 @@ class TileLoader {
   TileNormalizer norm_;
   LoaderOptions options_;
   std::int64_t channels_ = 0, height_ = 0, width_ = 0;
+  struct Scratch {
+    std::vector<std::byte> raw;
+    std::vector<float> values, scratch, reorder;
+  };
+  mutable tbb::enumerable_thread_specific<Scratch, tbb::cache_aligned_allocator<Scratch>, tbb::ets_no_key> scratch_;
 };
 
 }  // namespace sbench::learn

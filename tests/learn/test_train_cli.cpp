@@ -406,8 +406,8 @@ TEST(Train, BadRequestsFailClearlyAndKeepCheckpoints) {
   }
   // A run stopped by --max-steps is finished: resuming it takes no further step.
   const fs::path capped = dir / "capped";
-  r = test::run_sbench(small({"train", "poverty", "--store", store, "--out", capped.string(), "--epochs", "3",
-                              "--max-steps", "2"}));
+  r = test::run_sbench(
+      small({"train", "poverty", "--store", store, "--out", capped.string(), "--epochs", "3", "--max-steps", "2"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_EQ(log_lines(capped).size(), 1u);
   EXPECT_EQ(log_lines(capped)[0]["steps"], 2);
@@ -416,7 +416,7 @@ TEST(Train, BadRequestsFailClearlyAndKeepCheckpoints) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(log_lines(capped).size(), 1u) << "no epoch after the cap";
   EXPECT_NE(r.out.find("--max-steps 2 reached"), std::string::npos) << r.out;
-    // A NaN loss in the second epoch: a clear stop, the first epoch's checkpoint kept.
+  // A NaN loss in the second epoch: a clear stop, the first epoch's checkpoint kept.
   const fs::path run = dir / "nan";
   r = test::run_sbench(small({"train", "poverty", "--store", store, "--out", run.string(), "--epochs", "3"}),
                        {{"SBENCH_FAULT_NAN_STEP", "2"}});
