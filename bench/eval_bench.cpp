@@ -5,6 +5,7 @@
 //
 // usage: sbench_bench_eval [REPEATS]   (default 3)
 #include <fmt/format.h>
+#include "bench_util.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -17,18 +18,9 @@
 namespace fs = std::filesystem;
 
 namespace {
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  if (!p) throw std::runtime_error("cannot run " + command);
-  char buf[1024];
-  while (std::fgets(buf, sizeof buf, p)) out += buf;
-  if (pclose(p) != 0) throw std::runtime_error("failed: " + command);
-  return out;
-}
-double since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
+
+using sbench::bench::run;
+using sbench::bench::seconds_since;
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -51,12 +43,12 @@ int main(int argc, char** argv) {
     const auto pred = sbench::read_npy(dir / "pred.npy").to_vector<double>();
     const auto mt = sbench::read_npy(dir / "mask_truth.npy");
     const auto ms = sbench::read_npy(dir / "mask_score.npy");
-    const double load = since(t0);
+    const double load = seconds_since(t0);
     auto t1 = std::chrono::steady_clock::now();
     ours[0] = sbench::eval::r2_pearson(pred, truth);
     ours[1] = sbench::eval::r2_score(pred, truth);
     ours[2] = sbench::eval::rmse(pred, truth);
-    const double regression = since(t1);
+    const double regression = seconds_since(t1);
     auto t2 = std::chrono::steady_clock::now();
     // As sbench eval scores masks: one pass to a binary confusion, every metric from it.
     const auto c = sbench::eval::binary_confusion(ms.data<float>(), mt.data<std::uint8_t>(), ms.size());
@@ -64,7 +56,7 @@ int main(int argc, char** argv) {
     ours[4] = sbench::eval::accuracy(c);
     ours[5] = sbench::eval::precision(c);
     ours[6] = sbench::eval::recall(c);
-    const double masks = since(t2);
+    const double masks = seconds_since(t2);
     best[0] = std::min(best[0], load);
     best[1] = std::min(best[1], regression);
     best[2] = std::min(best[2], masks);

@@ -7,6 +7,7 @@
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <unistd.h>
+#include "bench_util.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -20,15 +21,8 @@
 
 namespace {
 
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  if (!p) return out;
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, p)) out += buf;
-  if (pclose(p) != 0) throw std::runtime_error("failed: " + command);
-  return out;
-}
+using sbench::bench::run;
+using sbench::bench::seconds_since;
 
 double read_all(const std::vector<std::filesystem::path>& files, int threads, double& checksum) {
   oneapi::tbb::global_control limit(oneapi::tbb::global_control::max_allowed_parallelism,

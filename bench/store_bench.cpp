@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
+#include "bench_util.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -25,19 +26,8 @@ using sbench::store::Layout;
 
 namespace {
 
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  if (!p) throw std::runtime_error("cannot run " + command);
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, p)) out += buf;
-  if (pclose(p) != 0) throw std::runtime_error("failed: " + command);
-  return out;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
+using sbench::bench::run;
+using sbench::bench::seconds_since;
 
 double import(const fs::path& release, const fs::path& out, Layout layout, int threads) {
   const auto& reg = sbench::TaskRegistry::builtin();

@@ -180,6 +180,17 @@ bool higher_is_better(const std::string& metric) {
   return metric != "mse" && metric != "rmse";
 }
 
+// A classification metric of a confusion (per-example labels and pooled mask pixels alike).
+double confusion_metric(const std::string& id, const eval::Confusion& c) {
+  if (id == "f1" || id == "dice") return eval::f1(c);
+  if (id == "accuracy") return eval::accuracy(c);
+  if (id == "precision") return eval::precision(c);
+  if (id == "recall") return eval::recall(c);
+  if (id == "f1_macro") return eval::f1_macro(c);
+  if (id == "kappa") return eval::cohen_kappa(c);
+  fail<UsageError>("metric {} is not computed on classes during training", id);
+}
+
 // The task's metric of raw model outputs (n x outputs) against the truth of the same rows.
 double metric_of(const std::string& id, const RunInfo& info, const std::vector<float>& out,
                  const std::vector<double>& truth) {
@@ -203,14 +214,8 @@ double metric_of(const std::string& id, const RunInfo& info, const std::vector<f
     t[i] = static_cast<std::int64_t>(truth[i]);
     if (k == 2) score[i] = 1.0 / (1.0 + std::exp(static_cast<double>(o[0]) - o[1]));  // softmax of class 1
   }
-  if (id == "accuracy") return eval::accuracy(label, t);
-  if (id == "f1") return eval::f1(label, t);
-  if (id == "precision") return eval::precision(label, t);
-  if (id == "recall") return eval::recall(label, t);
-  if (id == "f1_macro") return eval::f1_macro(label, t);
-  if (id == "kappa") return eval::cohen_kappa(label, t);
   if (id == "auroc") return eval::auroc(score, t);
-  fail<UsageError>("metric {} does not apply to a classification target", id);
+  return confusion_metric(id, eval::confusion(label, t, {}, k));
 }
 
 torch::Tensor loss_of(const torch::Tensor& out, const torch::Tensor& y, const RunInfo& info) {
@@ -293,13 +298,7 @@ double dense_metric_of(const std::string& id, const RunInfo& info, const Inferre
       c.add(static_cast<std::size_t>(truth), static_cast<std::size_t>(r.out[i]));
     }
   }
-  if (id == "f1" || id == "dice") return eval::f1(c);
-  if (id == "accuracy") return eval::accuracy(c);
-  if (id == "precision") return eval::precision(c);
-  if (id == "recall") return eval::recall(c);
-  if (id == "f1_macro") return eval::f1_macro(c);
-  if (id == "kappa") return eval::cohen_kappa(c);
-  fail<UsageError>("metric {} is not computed on masks during training", id);
+  return confusion_metric(id, c);
 }
 
 double learning_rate(const TrainConfig& cfg, std::int64_t step, std::int64_t epoch, std::int64_t total_steps) {
