@@ -74,12 +74,15 @@ int main(int argc, char** argv) {
   const auto inputs = sbench::learn::tile_inputs(task, store);
   const auto norm =
       sbench::learn::card_normalizer(task, store, inputs, std::vector<double>(8, 0.0), std::vector<double>(8, 1.0));
-  auto loader_rate = [&](int threads) {
+  const fs::path archive_path = dir / "archive.h5";
+  if (!fs::exists(archive_path)) sbench::store::repack(store_path, archive_path, sbench::store::Layout::archive);
+  const sbench::store::StoreReader archive(archive_path);
+  auto loader_rate = [&](int threads, const sbench::store::StoreReader& from) {
     sbench::learn::LoaderOptions o;
     o.batch_size = 32;
     o.threads = threads;
     o.prefetch = 4;
-    sbench::learn::TileLoader loader(store, inputs, norm, o);
+    sbench::learn::TileLoader loader(from, inputs, norm, o);
     double best = 0, checksum = 0;
     for (int p = 0; p <= passes; ++p) {  // pass 0 warms the page cache
       const auto t0 = std::chrono::steady_clock::now();
@@ -93,7 +96,8 @@ int main(int argc, char** argv) {
     }
     return best;
   };
-  const double ours1 = loader_rate(1), ours2 = loader_rate(2);
+  const double ours1 = loader_rate(1, store), ours2 = loader_rate(2, store);
+  const double archive1 = loader_rate(1, archive), archive2 = loader_rate(2, archive);
   const double py_loader = std::stod(run(fmt::format("{} {}/train_torch.py loader {} 2 32 {}", SBENCH_PYTHON,
                                                      SBENCH_BENCH_DIR, (dir / "all.txt").string(), passes)));
   fmt::print(
@@ -102,7 +106,11 @@ int main(int argc, char** argv) {
   fmt::print("{:<52} {:>10} {:>8}\n", "", "samples/s", "vs peer");
   fmt::print("{:<52} {:>10.1f} {:>8}\n", "PyTorch DataLoader, 2 workers, one npz per example", py_loader, "1.00x");
   fmt::print("{:<52} {:>10.1f} {:>7.2f}x\n", "sbench TileLoader, train layout, 1 thread", ours1, ours1 / py_loader);
-  fmt::print("{:<52} {:>10.1f} {:>7.2f}x\n\n", "sbench TileLoader, train layout, 2 threads", ours2, ours2 / py_loader);
+  fmt::print("{:<52} {:>10.1f} {:>7.2f}x\n", "sbench TileLoader, train layout, 2 threads", ours2, ours2 / py_loader);
+  fmt::print("{:<52} {:>10.1f} {:>7.2f}x\n", "sbench TileLoader, archive layout (deflate), 1 thread", archive1,
+             archive1 / py_loader);
+  fmt::print("{:<52} {:>10.1f} {:>7.2f}x\n\n", "sbench TileLoader, archive layout (deflate), 2 threads", archive2,
+             archive2 / py_loader);
 
   // 2. One epoch of ResNet-18 on the train split.
   const fs::path run_dir = dir / "run";

@@ -17,7 +17,8 @@ using json = nlohmann::json;
 const std::vector<ConfigKey>& train_config_keys() {
   static const std::vector<ConfigKey> keys = {
       {"model", "string", "resnet18",
-       "resnet18, resnet34, unet (mask targets), cnn1d (series) or knn_nightlights (DHS tasks)"},
+       "resnet18, resnet34, unet (mask targets), cnn1d (series), cnn_lstm (histogram series), tile2vec (tiles with "
+       "lat/lon) or knn_nightlights (DHS tasks)"},
       {"target", "string", "", "the target to train; empty: the task's first"},
       {"epochs", "int", 10, "passes over the training split"},
       {"batch_size", "int", 32, "examples per step"},
@@ -41,12 +42,23 @@ const std::vector<ConfigKey>& train_config_keys() {
       {"norm_sample", "int", 256, "training examples sampled for the statistics of bands the card does not normalize"},
       {"k_min", "int", 1, "knn_nightlights: smallest k tried"},
       {"k_max", "int", 20, "knn_nightlights: largest k tried"},
+      {"margin", "number", 1.0, "tile2vec: triplet loss margin"},
+      {"embedding_l2", "number", 0.01, "tile2vec: weight of the embeddings' mean norm in the loss"},
+      {"neighbors", "int", 8, "tile2vec: the anchor's nearest tiles a neighbour is drawn from"},
+      {"probe_l2", "number", 1e-4, "tile2vec: L2 penalty of the linear probe"},
+      {"gp", "bool", false, "cnn_lstm, cnn1d regression: Gaussian-process correction over location and year"},
+      {"gp_sigma", "number", 1.0, "gp: kernel standard deviation"},
+      {"gp_r_loc", "number", 0.5, "gp: length scale of location (normalized lat/lon)"},
+      {"gp_r_year", "number", 1.5, "gp: length scale of year (normalized)"},
+      {"gp_sigma_e", "number", 0.32, "gp: noise standard deviation"},
+      {"gp_sigma_b", "number", 0.01, "gp: prior standard deviation of the last layer's weights"},
   };
   return keys;
 }
 
 const std::vector<std::string>& train_models() {
-  static const std::vector<std::string> models = {"resnet18", "resnet34", "unet", "cnn1d", "knn_nightlights"};
+  static const std::vector<std::string> models = {"resnet18", "resnet34", "unet",           "cnn1d",
+                                                  "cnn_lstm", "tile2vec", "knn_nightlights"};
   return models;
 }
 
@@ -118,7 +130,7 @@ void check_ranges(const json& v, const std::string& where) {
       fail<E>("{}: {} '{}' is not one of {}", where, key, s, fmt::join(allowed, ", "));
     }
   };
-  one_of("model", {"resnet18", "resnet34", "unet", "cnn1d", "knn_nightlights"});
+  one_of("model", {"resnet18", "resnet34", "unet", "cnn1d", "cnn_lstm", "tile2vec", "knn_nightlights"});
   one_of("optimizer", {"adam", "adamw", "sgd"});
   one_of("schedule", {"cosine", "step", "constant"});
   auto at_least = [&](const char* key, long long lo) {
@@ -135,6 +147,7 @@ void check_ranges(const json& v, const std::string& where) {
   at_least("width", 1);
   at_least("norm_sample", 1);
   at_least("k_min", 1);
+  at_least("neighbors", 1);
   if (v.at("k_max").get<long long>() < v.at("k_min").get<long long>() || v.at("k_max").get<long long>() > 1000) {
     fail<E>("{}: need k_min <= k_max <= 1000", where);
   }
@@ -148,6 +161,10 @@ void check_ranges(const json& v, const std::string& where) {
   finite_positive("momentum", true);
   finite_positive("weight_decay", true);
   finite_positive("gamma", false);
+  finite_positive("margin", true);
+  finite_positive("embedding_l2", true);
+  finite_positive("probe_l2", true);
+  for (const char* k : {"gp_sigma", "gp_r_loc", "gp_r_year", "gp_sigma_e", "gp_sigma_b"}) finite_positive(k, false);
   if (!std::isfinite(v.at("head_weight_decay").get<double>())) fail<E>("{}: head_weight_decay must be finite", where);
 }
 

@@ -389,6 +389,12 @@ TileLoader::TileLoader(const store::StoreReader& store, std::vector<std::string>
     }
     mask_type_ = m->type;
   }
+  if (!options_.point_label.empty() &&
+      (options_.point_label.size() != store.size() || options_.point_row.size() != store.size() ||
+       options_.point_col.size() != store.size())) {
+    fail<InputError>("{}: labelled pixels for {} examples, the store has {}", store.path().string(),
+                     options_.point_label.size(), store.size());
+  }
   for (std::size_t t = 0; t < norm_.mean.size(); ++t) {
     if (norm_.mean[t].size() != static_cast<std::size_t>(channels_) || norm_.std[t].size() != norm_.mean[t].size()) {
       fail<InputError>("{}: normalization of {} channels for {} stacked channels", store.path().string(),
@@ -410,7 +416,8 @@ void TileLoader::fill(TileBatch& b, bool augment, std::uint64_t seed, std::int64
   b.x = torch::empty({n, channels_, height_, width_}, opts);
   float* out = b.x.data_ptr<float>();
   float* mask_out = nullptr;
-  if (!options_.mask.empty()) {
+  const bool points = !options_.point_label.empty();
+  if (!options_.mask.empty() || points) {
     b.y = torch::empty({n, height_, width_}, opts);
     mask_out = b.y.data_ptr<float>();
   }
@@ -458,7 +465,18 @@ void TileLoader::fill(TileBatch& b, bool augment, std::uint64_t seed, std::int64
       }
       c0 += nc;
     }
-    if (mask_out) {  // the mask gets the tile's transform
+    if (mask_out && points) {  // the labelled pixel gets the tile's transform
+      float* dst = mask_out + static_cast<std::size_t>(e) * plane;
+      float* src = op == 0 ? dst : scratch.data();
+      std::fill(src, src + plane, -1.0f);
+      const double label = options_.point_label[row], r = options_.point_row[row], c = options_.point_col[row];
+      if (std::isfinite(label) && r >= 0 && c >= 0 && r < static_cast<double>(height_) &&
+          c < static_cast<double>(width_)) {
+        src[static_cast<std::size_t>(r) * static_cast<std::size_t>(width_) + static_cast<std::size_t>(c)] =
+            static_cast<float>(label);
+      }
+      if (op != 0) augment_plane(src, dst, height_, width_, op);
+    } else if (mask_out) {  // the mask gets the tile's transform
       raw.resize(plane * store::element_size(mask_type_));
       store_.read(options_.mask, row, 1, raw.data());
       float* dst = mask_out + static_cast<std::size_t>(e) * plane;

@@ -67,9 +67,9 @@ int augmentation_of(std::uint64_t seed, std::int64_t epoch, std::size_t row);
 void augment_plane(const float* src, float* dst, std::int64_t h, std::int64_t w, int op);
 
 struct TileBatch {
-  std::int64_t index = 0;         // position of the batch in the pass
-  torch::Tensor x;                // (n, C, H, W) float32, pinned when the loader pins
-  torch::Tensor y;                // (n, H, W) float32: the mask target, transformed as x (when asked)
+  std::int64_t index = 0;  // position of the batch in the pass
+  torch::Tensor x;         // (n, C, H, W) float32, pinned when the loader pins
+  torch::Tensor y;         // (n, H, W) float32: the mask target or the labelled pixel, transformed as x (when asked)
   std::vector<std::size_t> rows;  // store rows of the n examples
 };
 
@@ -79,6 +79,10 @@ struct LoaderOptions {
   int prefetch = 4;  // batches in flight
   bool pin_memory = false;
   std::string mask;  // a target field of H x W masks to load beside the tiles (dense tasks); "" none
+  // Single labelled pixels (cropland's point_label), per store row: y is -1 everywhere but at
+  // (point_row, point_col), which holds the label (a NaN label or a position outside the tile: all -1).
+  // Used instead of mask when point_label is not empty.
+  std::vector<double> point_label, point_row, point_col;
 };
 
 class TileLoader {

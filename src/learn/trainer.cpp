@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <sstream>
 #include <thread>
 
@@ -24,6 +25,7 @@
 #include "sbench/learn/torch_env.hpp"
 #include "sbench/learn/train.hpp"
 #include "sbench/store/store.hpp"
+#include "tile2vec.hpp"
 #include "tile_loader.hpp"
 #include "unet.hpp"
 
@@ -85,8 +87,11 @@ void check_store_task(const TaskCard& task, const store::StoreReader& s) {
 // the stacked inputs and the statistics of channels the card does not normalize.
 struct RunInfo {
   std::string task, target, kind;
-  std::int64_t classes = 0;    // 0: regression
-  bool dense = false;          // a mask target (the U-Net)
+  std::int64_t classes = 0;  // 0: regression
+  bool dense = false;        // a mask target (the U-Net)
+  // Weak supervision of the mask (cropland): "point" (one labelled pixel per tile) or "image" (a
+  // label of the whole tile), from the target weak_target; "" trains on the mask itself.
+  std::string weak, weak_target;
   std::int64_t ignore = -100;  // dense classes: the label left out of loss and metrics (crop type's 0)
   std::vector<std::string> class_names;
   double target_mean = 0, target_std = 1;
@@ -100,6 +105,8 @@ struct RunInfo {
             {"kind", kind},
             {"classes", classes},
             {"dense", dense},
+            {"weak", weak},
+            {"weak_target", weak_target},
             {"ignore_index", ignore},
             {"class_names", class_names},
             {"target_mean", target_mean},
@@ -119,6 +126,8 @@ struct RunInfo {
       r.kind = j.at("kind");
       r.classes = j.at("classes");
       r.dense = j.at("dense");
+      r.weak = j.value("weak", "");
+      r.weak_target = j.value("weak_target", "");
       r.ignore = j.at("ignore_index");
       r.class_names = j.at("class_names").get<std::vector<std::string>>();
       r.target_mean = j.at("target_mean");
@@ -169,11 +178,18 @@ Model make_model(const TrainConfig& cfg, const RunInfo& info) {
     }
     return UNet(info.channels, output_count(info), cfg.integer("width")).ptr();
   }
+  if (m == "tile2vec") {
+    if (info.dense || info.classes == 0) {
+      fail<UsageError>("model tile2vec classifies tiles with a linear probe; {} of {} is {}", info.target, info.task,
+                       info.dense ? "a mask" : "a regression target");
+    }
+    return Tile2Vec(info.channels, info.classes, cfg.integer("width")).ptr();
+  }
   if (m == "resnet18" || m == "resnet34") {
     if (info.dense) fail<UsageError>("{} of {} is a mask: use --set model=unet", info.target, info.task);
     return ResNet(m == "resnet18" ? 18 : 34, info.channels, output_count(info), cfg.integer("width")).ptr();
   }
-  fail<UsageError>("model {} is not a neural model of sbench train (resnet18, resnet34, unet, cnn1d)", m);
+  fail<UsageError>("model {} is not a neural model of sbench train (resnet18, resnet34, unet, cnn1d, tile2vec)", m);
 }
 
 bool higher_is_better(const std::string& metric) {
@@ -220,6 +236,16 @@ double metric_of(const std::string& id, const RunInfo& info, const std::vector<f
 
 torch::Tensor loss_of(const torch::Tensor& out, const torch::Tensor& y, const RunInfo& info) {
   namespace F = torch::nn::functional;
+  if (info.weak == "point") {  // the labelled pixels only (y >= 0); a batch without any adds nothing
+    const auto labelled = y >= 0;
+    const auto logits = out.squeeze(1).masked_select(labelled);
+    if (logits.numel() == 0) return (out * 0).sum();
+    return F::binary_cross_entropy_with_logits(logits, (y.masked_select(labelled) > 0.5).to(out.dtype()));
+  }
+  if (info.weak == "image") {  // the tile's share of class-1 pixels against its label (y: 0 or 1 per tile)
+    const auto share = torch::sigmoid(out.squeeze(1)).mean({1, 2}).clamp(1e-6, 1 - 1e-6);
+    return F::binary_cross_entropy(share, (y > 0.5).to(out.dtype()));
+  }
   if (info.dense && info.classes == 2)
     return F::binary_cross_entropy_with_logits(out.squeeze(1), (y > 0.5).to(out.dtype()));
   if (info.dense)
@@ -299,6 +325,25 @@ double dense_metric_of(const std::string& id, const RunInfo& info, const Inferre
     }
   }
   return confusion_metric(id, c);
+}
+
+// Tile2Vec's probe on the embeddings of the labelled rows (store order, no augmentation).
+void fit_probe(Tile2VecImpl& model, const TileLoader& loader, const std::vector<std::size_t>& rows,
+               const std::vector<double>& truth, const torch::Device& device, double l2) {
+  std::vector<torch::Tensor> z;
+  {
+    torch::NoGradGuard no_grad;
+    model.eval();
+    loader.pass(rows, false, false, 0, 0, [&](TileBatch& b) {
+      z.push_back(model.embed(b.x.to(device, /*non_blocking=*/true)));
+      return true;
+    });
+  }
+  auto y = torch::empty({static_cast<std::int64_t>(rows.size())}, torch::kInt64);
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    y[static_cast<std::int64_t>(i)] = static_cast<std::int64_t>(truth[rows[i]]);
+  model.fit_probe(torch::cat(z), y.to(device), l2);
+  model.train();
 }
 
 double learning_rate(const TrainConfig& cfg, std::int64_t step, std::int64_t epoch, std::int64_t total_steps) {
@@ -440,7 +485,7 @@ std::vector<std::size_t> labelled(const store::StoreReader& s, const std::string
     if (!std::isfinite(v)) continue;
     if (info.classes > 0 && (v < 0 || v >= static_cast<double>(info.classes) || v != std::floor(v))) {
       fail<InputError>("{}: example {} has {} = {}, expected a class index 0..{}", s.path().string(), s.ids()[i],
-                       info.target, v, info.classes - 1);
+                       info.weak_target.empty() ? info.target : info.weak_target, v, info.classes - 1);
     }
     out.push_back(i);
   }
@@ -533,10 +578,30 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
   }
   info.dense = target.kind == TargetKind::segmentation;
   if (info.dense && target.ignore_value) info.ignore = *target.ignore_value;
+  const TargetSpec* mask_target = &target;
+  if (!info.dense && cfg.str("model") == "unet") {
+    // Weak supervision: the U-Net learns the task's mask from a per-tile label (docs/training.md).
+    mask_target = nullptr;
+    for (const auto& t : task.targets) {
+      if (t.kind == TargetKind::segmentation && !mask_target) mask_target = &t;
+    }
+    if (!mask_target || target.kind != TargetKind::binary) {
+      fail<UsageError>("model unet predicts masks; {} of {} is one value per example{} (use resnet18 or resnet34)",
+                       target.name, task.id, mask_target ? " and not a binary label of the mask" : "");
+    }
+    const bool point = target.name == "point_label" && s.schema().find("point_row") && s.schema().find("point_col");
+    info.weak = point ? "point" : "image";
+    info.weak_target = target.name;
+    info.target = mask_target->name;
+    info.kind = std::string(to_string(mask_target->kind));
+    info.dense = true;
+    info.classes = 2;
+    info.class_names = mask_target->classes;
+  }
   info.inputs = tile_inputs(task, s);
-  // Masks have no missing value: every example of a split is labelled.
-  const std::vector<double> truth = info.dense ? std::vector<double>{} : read_truth(s, target);
-  const auto train_rows = info.dense ? s.indices("train") : labelled(s, "train", truth, info);
+  // Masks have no missing value: every example of a split is labelled. Weak labels may be missing.
+  const std::vector<double> truth = info.dense && info.weak.empty() ? std::vector<double>{} : read_truth(s, target);
+  const auto train_rows = info.dense && info.weak.empty() ? s.indices("train") : labelled(s, "train", truth, info);
   const auto val_rows = info.dense ? s.indices("val") : labelled(s, "val", truth, info);
   if (train_rows.empty()) {
     fail<InputError>("{}: no example of the train split has a {} label", s.path().string(), target.name);
@@ -566,7 +631,43 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
   lo.threads = static_cast<int>(cfg.integer("loader_threads"));
   lo.prefetch = static_cast<int>(cfg.integer("prefetch"));
   lo.pin_memory = device.is_cuda();
-  lo.mask = info.dense ? target.name : "";
+  lo.mask = info.dense ? mask_target->name : "";
+  // Weakly supervised runs validate on the dense mask with a loader of their own.
+  std::unique_ptr<TileLoader> val_loader;
+  if (!info.weak.empty()) {
+    val_loader = std::make_unique<TileLoader>(s, info.inputs, norm, lo);
+    lo.mask.clear();
+    if (info.weak == "point") {
+      lo.point_label = truth;
+      lo.point_row = s.read_numbers("point_row");
+      lo.point_col = s.read_numbers("point_col");
+    }
+  }
+  // Tile2Vec: triplets (anchor, neighbour, distant) of the training tiles, three rows per example.
+  const bool tile2vec = cfg.str("model") == "tile2vec";
+  std::unique_ptr<TileLoader> triplet_loader;
+  std::vector<std::vector<std::size_t>> neighbours;
+  std::vector<std::size_t> unlabelled_rows;  // every training tile: the triplets need no label
+  if (tile2vec) {
+    if (!s.schema().find("lat") || !s.schema().find("lon")) {
+      fail<InputError>("{}: model tile2vec draws neighbouring tiles by location, and the store has no lat/lon meta",
+                       s.path().string());
+    }
+    unlabelled_rows = s.indices("train");
+    const auto lat = s.read_numbers("lat"), lon = s.read_numbers("lon");
+    std::vector<double> la, lo_;
+    for (auto i : unlabelled_rows) {
+      if (!std::isfinite(lat[i]) || !std::isfinite(lon[i])) {
+        fail<InputError>("{}: example {} has no lat/lon", s.path().string(), s.ids()[i]);
+      }
+      la.push_back(lat[i]);
+      lo_.push_back(lon[i]);
+    }
+    neighbours = nearest_neighbours(la, lo_, static_cast<std::size_t>(cfg.integer("neighbors")));
+    LoaderOptions to = lo;
+    to.batch_size *= 3;
+    triplet_loader = std::make_unique<TileLoader>(s, info.inputs, norm, to);
+  }
   TileLoader loader(s, info.inputs, std::move(norm), lo);
   info.channels = loader.channels();
   info.height = loader.height();
@@ -590,7 +691,8 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
 
   const std::int64_t epochs = cfg.integer("epochs");
   const std::int64_t bs = cfg.integer("batch_size");
-  const std::int64_t steps_per_epoch = (static_cast<std::int64_t>(train_rows.size()) + bs - 1) / bs;
+  const std::int64_t steps_per_epoch =
+      (static_cast<std::int64_t>(tile2vec ? unlabelled_rows.size() : train_rows.size()) + bs - 1) / bs;
   const std::int64_t total_steps = steps_per_epoch * epochs;
   const std::string metric = task.primary_metric;
   const bool up = higher_is_better(metric);
@@ -610,13 +712,22 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
     double loss_sum = 0;
     std::size_t seen = 0;
     const auto t0 = std::chrono::steady_clock::now();
-    loader.pass(train_rows, true, cfg.flag("augment"), seed, epoch, [&](TileBatch& b) {
+    auto step = [&](TileBatch& b) {
       const double lr = learning_rate(cfg, p.step, epoch, total_steps);
       for (auto& g : optimizer->param_groups()) g.options().set_lr(lr);
       optimizer->zero_grad();
-      auto o = model->forward(b.x.to(device, /*non_blocking=*/true));
-      auto loss = loss_of(
-          o, info.dense ? b.y.to(device, /*non_blocking=*/true) : batch_targets(b.rows, truth, info, device), info);
+      torch::Tensor loss;
+      if (tile2vec) {  // rows come as (anchor, neighbour, distant) triples
+        auto z = static_cast<Tile2VecImpl&>(*model).embed(b.x.to(device, /*non_blocking=*/true));
+        z = z.view({-1, 3, z.size(1)});
+        loss = triplet_loss(z.select(1, 0), z.select(1, 1), z.select(1, 2), cfg.number("margin"),
+                            cfg.number("embedding_l2"));
+      } else {
+        auto o = model->forward(b.x.to(device, /*non_blocking=*/true));
+        loss = loss_of(
+            o, b.y.defined() ? b.y.to(device, /*non_blocking=*/true) : batch_targets(b.rows, truth, info, device),
+            info);
+      }
       if (p.step == nan_step) loss = loss * std::nan("");
       const double value = loss.item<double>();
       if (!std::isfinite(value)) {
@@ -631,8 +742,9 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
       loss.backward();
       optimizer->step();
       ++p.step;
-      loss_sum += value * static_cast<double>(b.rows.size());
-      seen += b.rows.size();
+      const std::size_t examples = tile2vec ? b.rows.size() / 3 : b.rows.size();
+      loss_sum += value * static_cast<double>(examples);
+      seen += examples;
       bar.update(static_cast<std::uint64_t>(b.index + 1), static_cast<std::uint64_t>(steps_per_epoch),
                  fmt::format("epoch {}/{} loss {:.4f}", epoch + 1, epochs, loss_sum / static_cast<double>(seen)));
       if (r.max_steps > 0 && p.step >= r.max_steps) {
@@ -640,7 +752,21 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
         return false;
       }
       return true;
-    });
+    };
+    if (tile2vec) {
+      const auto order = pass_order(std::vector<std::size_t>([&] {
+                                      std::vector<std::size_t> v(unlabelled_rows.size());
+                                      std::iota(v.begin(), v.end(), std::size_t{0});
+                                      return v;
+                                    }()),
+                                    true, seed, epoch);
+      triplet_loader->pass(triplet_rows(unlabelled_rows, neighbours, order, seed, epoch), false, cfg.flag("augment"),
+                           seed, epoch, step);
+      // The probe: the embeddings of the labelled training tiles, no augmentation.
+      fit_probe(static_cast<Tile2VecImpl&>(*model), loader, train_rows, truth, device, cfg.number("probe_l2"));
+    } else {
+      loader.pass(train_rows, true, cfg.flag("augment"), seed, epoch, step);
+    }
     const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     bar.finish();
     double val_loss = std::nan(""), value = std::nan("");
@@ -649,7 +775,9 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
       if (!info.dense) {
         for (auto i : val_rows) val_truth.push_back(truth[i]);
       }
-      const Inferred inf = infer(*model, loader, val_rows, device, info, &truth);
+      RunInfo dense_info = info;  // weak runs validate against the mask
+      dense_info.weak.clear();
+      const Inferred inf = infer(*model, val_loader ? *val_loader : loader, val_rows, device, dense_info, &truth);
       val_loss = inf.loss;
       value = info.dense ? dense_metric_of(metric, info, inf) : metric_of(metric, info, inf.out, val_truth);
     }

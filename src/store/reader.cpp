@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include <cerrno>
 #include <cstring>
 #include <unordered_map>
@@ -12,6 +14,12 @@
 namespace sbench::store {
 
 namespace fs = std::filesystem;
+
+namespace {
+// Archive layout: how a field's one-example chunks are stored, when read() can decode them itself
+// (outside HDF5's lock) instead of through H5Dread.
+enum class RawChunks : std::uint8_t { no, plain, deflate, shuffle_deflate };
+}  // namespace
 
 struct StoreReader::Impl {
   fs::path path;
@@ -26,6 +34,7 @@ struct StoreReader::Impl {
   std::vector<std::uint8_t> splits;
   std::vector<h5::Handle> datasets;  // per field
   std::vector<haddr_t> offsets;      // train layout: file offset of each fixed-size field
+  std::vector<RawChunks> raw;        // archive layout: how each field's chunks can be decoded here
   std::map<std::string, std::string> attributes;
   int fd = -1;
 
@@ -59,6 +68,48 @@ struct StoreReader::Impl {
     return f;
   }
 };
+
+namespace {
+
+// Whether the examples of an archive-layout dataset can be read as raw chunks and decoded here:
+// one chunk per example, the element type as stored in memory, and no filter but HDF5's byte
+// shuffle followed by deflate (what StoreWriter writes) or deflate alone or none.
+RawChunks raw_chunks(hid_t ds, const Field& f) {
+  using R = RawChunks;
+  if (f.type == ElementType::string || f.shape.empty()) return R::no;
+  h5::Handle dcpl(H5Dget_create_plist(ds));
+  if (H5Pget_layout(dcpl) != H5D_CHUNKED) return R::no;
+  std::vector<hsize_t> chunk(f.shape.size() + 1);
+  if (H5Pget_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()) != static_cast<int>(chunk.size())) return R::no;
+  if (chunk[0] != 1) return R::no;
+  for (std::size_t d = 0; d < f.shape.size(); ++d) {
+    if (chunk[d + 1] != static_cast<hsize_t>(f.shape[d])) return R::no;
+  }
+  h5::Handle type(H5Dget_type(ds));
+  h5::Handle mtype = h5::memory_type(f.type);
+  if (H5Tequal(type, mtype) <= 0) return R::no;
+  const int n = H5Pget_nfilters(dcpl);
+  std::vector<H5Z_filter_t> filters;
+  for (int i = 0; i < n; ++i) {
+    unsigned flags = 0, values[8];
+    std::size_t nvalues = 8;
+    filters.push_back(H5Pget_filter2(dcpl, static_cast<unsigned>(i), &flags, &nvalues, values, 0, nullptr, nullptr));
+  }
+  if (filters.empty()) return R::plain;
+  if (filters == std::vector<H5Z_filter_t>{H5Z_FILTER_DEFLATE}) return R::deflate;
+  if (filters == std::vector<H5Z_filter_t>{H5Z_FILTER_SHUFFLE, H5Z_FILTER_DEFLATE}) return R::shuffle_deflate;
+  return R::no;
+}
+
+// Inflates a zlib stream into exactly `size` bytes; false when the stream is broken or of another size.
+bool inflate_exact(const std::byte* in, std::size_t in_size, std::byte* out, std::size_t size) {
+  uLongf got = static_cast<uLongf>(size);
+  const int rc =
+      uncompress(reinterpret_cast<Bytef*>(out), &got, reinterpret_cast<const Bytef*>(in), static_cast<uLong>(in_size));
+  return rc == Z_OK && got == size;
+}
+
+}  // namespace
 
 StoreReader::StoreReader(const fs::path& path) : impl_(std::make_unique<Impl>()) {
   init_hdf5();
@@ -150,9 +201,11 @@ StoreReader::StoreReader(const fs::path& path) : impl_(std::make_unique<Impl>())
           fail<InputError>("{}: the store says 'train' layout but this dataset is not contiguous", where);
         }
       }
+      const auto raw = m.layout == Layout::archive ? raw_chunks(ds, f) : RawChunks::no;
       m.schema.fields.push_back(std::move(f));
       m.datasets.push_back(std::move(ds));
       m.offsets.push_back(offset);
+      m.raw.push_back(raw);
     }
   }
   if (m.layout == Layout::train) {
@@ -239,6 +292,10 @@ void StoreReader::read(const std::string& field, std::size_t begin, std::size_t 
     }
     return;
   }
+  if (m.raw[k] != RawChunks::no) {
+    read_raw_chunks(k, begin, count, dst);
+    return;
+  }
   // HDF5 is not thread-safe here: one thread at a time (the lock outlives the handles below).
   std::lock_guard<std::mutex> lock(h5::library_mutex());
   h5::Handle space(H5Dget_space(m.datasets[k]));
@@ -251,6 +308,68 @@ void StoreReader::read(const std::string& field, std::size_t begin, std::size_t 
   h5::Handle mtype = h5::memory_type(f.type);
   h5::check(H5Dread(m.datasets[k], mtype, mspace, space, H5P_DEFAULT, dst),
             fmt::format("{}: read '{}'", m.name, field));
+}
+
+// The archive layout's examples one chunk at a time: the compressed bytes are read under HDF5's
+// lock, and inflated and unshuffled after it is released, so that threads decode in parallel.
+void StoreReader::read_raw_chunks(std::size_t k, std::size_t begin, std::size_t count, void* dst) const {
+  const auto& m = *impl_;
+  const Field& f = m.schema.fields[k];
+  const std::size_t bytes = f.example_bytes();
+  const std::size_t width = element_size(f.type);
+  const auto kind = m.raw[k];
+  thread_local std::vector<std::byte> packed, plain;
+  std::vector<hsize_t> offset(f.shape.size() + 1, 0);
+  for (std::size_t i = 0; i < count; ++i) {
+    auto* out = static_cast<std::byte*>(dst) + i * bytes;
+    offset[0] = begin + i;
+    std::uint32_t filter_mask = 0;
+    {
+      std::lock_guard<std::mutex> lock(h5::library_mutex());
+      hsize_t stored = 0;
+      h5::check(H5Dget_chunk_storage_size(m.datasets[k], offset.data(), &stored),
+                fmt::format("{}: '{}' of example {}", m.name, f.name, m.ids[begin + i]));
+      if (stored == 0) {
+        fail<InputError>("{}: '{}' of example {} was never written (an unfinished store?)", m.name, f.name,
+                         m.ids[begin + i]);
+      }
+      std::byte* target = out;
+      if (kind != RawChunks::plain) {
+        packed.resize(stored);
+        target = packed.data();
+      } else if (stored != bytes) {
+        fail<InputError>("{}: '{}' of example {} holds {} bytes, expected {}", m.name, f.name, m.ids[begin + i], stored,
+                         bytes);
+      }
+      h5::check(H5Dread_chunk(m.datasets[k], H5P_DEFAULT, offset.data(), &filter_mask, target),
+                fmt::format("{}: read '{}' of example {}", m.name, f.name, m.ids[begin + i]));
+    }
+    if (kind == RawChunks::plain) continue;
+    // A set bit in filter_mask: that filter was skipped when the chunk was written.
+    const bool shuffled = kind == RawChunks::shuffle_deflate && !(filter_mask & 1u) && width > 1;
+    const bool deflated = !(filter_mask & (kind == RawChunks::shuffle_deflate ? 2u : 1u));
+    const std::byte* src = packed.data();
+    std::size_t src_size = packed.size();
+    std::byte* inflated = shuffled ? (plain.resize(bytes), plain.data()) : out;
+    if (deflated) {
+      if (!inflate_exact(src, src_size, inflated, bytes)) {
+        fail<InputError>("{}: '{}' of example {}: the compressed chunk is corrupt", m.name, f.name, m.ids[begin + i]);
+      }
+    } else {
+      if (src_size != bytes) {
+        fail<InputError>("{}: '{}' of example {} holds {} bytes, expected {}", m.name, f.name, m.ids[begin + i],
+                         src_size, bytes);
+      }
+      std::memcpy(inflated, src, bytes);
+    }
+    if (shuffled) {  // undo HDF5's byte shuffle: byte b of element e is at b * count + e
+      const std::size_t elements = bytes / width;
+      for (std::size_t b = 0; b < width; ++b) {
+        const std::byte* from = plain.data() + b * elements;
+        for (std::size_t e = 0; e < elements; ++e) out[e * width + b] = from[e];
+      }
+    }
+  }
 }
 
 std::vector<double> StoreReader::read_numbers(const std::string& field) const {

@@ -318,6 +318,35 @@ TEST(TileLoader, MasksGetTheTransformOfTheirTile) {
     return true;
   });
   EXPECT_EQ(seen, 6u);
+  // Single labelled pixels (cropland's point_label) land where their tile pixel lands: found by the
+  // tile's value there, which is unique. Example 3 has no label: nothing to learn from it.
+  LoaderOptions po = o;
+  po.mask.clear();
+  po.point_label = {1, 0, 1, std::nan(""), 0, 1};
+  po.point_row = {0, 7, 14, 21, 28, 35};
+  po.point_col = {49, 46, 43, 40, 37, 34};
+  TileLoader points(s, inputs,
+                    card_normalizer(task, s, inputs, std::vector<double>(7, 0.0), std::vector<double>(7, 1.0)), po);
+  seen = 0;
+  points.pass({0, 1, 2, 3, 4, 5}, true, true, 11, 3, [&](TileBatch& b) -> bool {
+    for (std::size_t e = 0; e < b.rows.size(); ++e) {
+      const std::size_t r = b.rows[e];
+      const float* y = b.y.data_ptr<float>() + e * 2500;
+      const float* tile = b.x.data_ptr<float>() + (e * 7 + 3) * 2500;
+      const float marker = static_cast<float>(r * 10000 + 3 * 1000 + po.point_row[r] * 50 + po.point_col[r]);
+      int labelled = 0;
+      for (int k = 0; k < 2500; ++k) {
+        if (y[k] == -1.0f) continue;
+        ++labelled;
+        EXPECT_EQ(tile[k], marker) << "row " << r;
+        EXPECT_EQ(y[k], static_cast<float>(po.point_label[r])) << "row " << r;
+      }
+      EXPECT_EQ(labelled, r == 3 ? 0 : 1) << "row " << r;
+    }
+    seen += b.rows.size();
+    return true;
+  });
+  EXPECT_EQ(seen, 6u);
   o.mask = "image_label";  // not a mask
   EXPECT_THROW(
       TileLoader(s, inputs, card_normalizer(task, s, inputs, std::vector<double>(7, 0.0), std::vector<double>(7, 1.0)),

@@ -77,19 +77,28 @@ void write_pairs(const fs::path& path, int n) {
   });
 }
 
-// Cropland: the cropland pixels (a disc) are brighter in every band.
+// Cropland: the cropland pixels (a disc) are brighter in every band. Weak labels: the labelled
+// pixel is the disc's centre on even tiles and a corner outside it on odd ones (point_label 1 or
+// 0); image_label says whether the disc covers at least half the tile (a large disc every third tile).
 void write_cropland(const fs::path& path, int n) {
   test::write_tile_store(path, "cropland", n, [](store::Example& e, int r) {
     float* x = e.as<float>("x");
     auto* m = e.as<std::uint8_t>("mask");
-    const int ci = 10 + (r * 7) % 30, cj = 10 + (r * 11) % 30, rad = 6 + r % 8;
+    const int ci = 10 + (r * 7) % 30, cj = 10 + (r * 11) % 30, rad = r % 3 == 0 ? 40 : 6 + r % 8;
+    int crops = 0;
     for (int i = 0; i < 50; ++i)
       for (int j = 0; j < 50; ++j) {
         const bool crop = (i - ci) * (i - ci) + (j - cj) * (j - cj) < rad * rad;
         m[i * 50 + j] = crop ? 1 : 0;
+        crops += crop ? 1 : 0;
         for (int c = 0; c < 7; ++c)
           x[(c * 50 + i) * 50 + j] = 0.1f + (crop ? 0.15f : 0.0f) + 0.02f * test::pattern(r + c, i, j);
       }
+    const int pr = r % 2 == 0 ? ci : (ci < 25 ? 49 : 0), pc = r % 2 == 0 ? cj : (cj < 25 ? 49 : 0);
+    e.set("point_row", pr);
+    e.set("point_col", pc);
+    e.set("point_label", m[pr * 50 + pc]);
+    e.set("image_label", crops * 2 >= 2500 ? 1 : 0);
   });
 }
 
@@ -255,6 +264,42 @@ TEST(Train, TheUNetLearnsTheMasksOfTheDenseTasksAndItsPredictionsScore) {
   EXPECT_FALSE(fs::exists(dir / "bad"));
 }
 
+// Cropland's weak labels: the U-Net learns the dense mask from one labelled pixel per tile, or from
+// a label of the whole tile, and is validated and scored on the dense mask.
+TEST(Train, TheUNetLearnsCroplandFromWeakLabels) {
+  test::TempDir dir;
+  write_cropland(dir / "crop.h5", 40);
+  for (const std::string target : {"point_label", "image_label"}) {
+    const fs::path run = dir / ("run-" + target);
+    auto r = test::run_sbench(
+        small({"train", "cropland", "--store", (dir / "crop.h5").string(), "--out", run.string(), "--epochs", "10",
+               "--set", "model=unet", "--set", "lr=0.01", "--set", "target=" + target}));
+    ASSERT_EQ(r.exit_code, 0) << target << ": " << r.err;
+    EXPECT_NE(r.out.find("cropland " + target + ": unet"), std::string::npos) << r.out;
+    const auto info = nlohmann::json::parse(test::read_file(run / "run.json"));
+    EXPECT_EQ(info["target"], "mask");
+    EXPECT_EQ(info["weak"], target == "point_label" ? "point" : "image");
+    const auto lines = log_lines(run);
+    ASSERT_EQ(lines.size(), 10u);
+    const double first = lines.front()["train_loss"], last = lines.back()["train_loss"];
+    EXPECT_LT(last, 0.7 * first) << target << ": train loss " << first << " -> " << last;
+    // Validated on the dense mask: F1 well above marking every pixel cropland (about 0.5 here).
+    double best = 0;
+    for (const auto& l : lines) best = std::max(best, l["val"]["f1"].is_number() ? l["val"]["f1"].get<double>() : 0.0);
+    EXPECT_GT(best, 0.7) << target;
+    const fs::path pred = dir / (target + ".h5"), metrics = dir / (target + ".json");
+    r = test::run_sbench(
+        {"predict", "--run", run.string(), "--store", (dir / "crop.h5").string(), "--out", pred.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = test::run_sbench({"eval", "cropland", "--pred", pred.string(), "--truth", (dir / "crop.h5").string(), "--out",
+                          metrics.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto ref = test::run_python("dense_f1.py", {pred.string(), (dir / "crop.h5").string()});
+    EXPECT_NEAR(nlohmann::json::parse(test::read_file(metrics))["metrics"]["f1"].get<double>(), std::stod(ref.out),
+                1e-9);
+  }
+}
+
 TEST(Train, TheSeriesTasksAndLandCoverTilesLearn) {
   test::TempDir dir;
   write_yield(dir / "yield.h5", 40);
@@ -297,6 +342,53 @@ TEST(Train, TheSeriesTasksAndLandCoverTilesLearn) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("crop_yield has series of length 32, not tiles: use --set model=cnn1d"), std::string::npos)
       << r.err;
+}
+
+// Tile2Vec on land_cover_rep: tiles of six land covers in six areas, each cover with its own
+// brightness per band; the encoder learns from triplets by location only, the probe from the labels.
+TEST(Train, Tile2VecLearnsFromNeighboursAndItsProbeClassifies) {
+  test::TempDir dir;
+  test::write_tile_store(dir / "rep.h5", "land_cover_rep", 150, [](store::Example& e, int r) {
+    auto* x = e.as<std::uint8_t>("x");
+    const int k = r % 6;
+    for (int c = 0; c < 4; ++c)
+      for (int i = 0; i < 10000; ++i)
+        x[c * 10000 + i] = static_cast<std::uint8_t>(40 + 30 * ((k + c) % 6) + (i * 7 + r) % 40);
+    e.set("land_cover", 1 + 40 * k);  // CDL codes 1, 41, ..., 201
+    e.set("lat", 36.5 + 0.1 * k + 0.001 * (r % 7));
+    e.set("lon", -120.2 + 0.1 * k + 0.001 * (r % 5));
+  });
+  const fs::path run = dir / "run";
+  auto r =
+      test::run_sbench(small({"train", "land_cover_rep", "--store", (dir / "rep.h5").string(), "--out", run.string(),
+                              "--epochs", "8", "--set", "model=tile2vec", "--set", "lr=0.01", "--set", "neighbors=4"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("land_cover_rep land_cover: tile2vec"), std::string::npos) << r.out;
+  const auto lines = log_lines(run);
+  ASSERT_EQ(lines.size(), 8u);
+  const double first = lines.front()["train_loss"], last = lines.back()["train_loss"];
+  EXPECT_LT(last, 0.7 * first) << "triplet loss " << first << " -> " << last;
+  EXPECT_EQ(lines.back()["steps"].get<int>(), 8 * 12) << "90 training anchors in batches of 8";
+  EXPECT_GT(lines.back()["val"]["accuracy"].get<double>(), 0.9) << lines.back().dump();
+  const fs::path pred = dir / "rep.csv", metrics = dir / "rep.json";
+  r = test::run_sbench(
+      {"predict", "--run", run.string(), "--store", (dir / "rep.h5").string(), "--out", pred.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = test::run_sbench({"eval", "land_cover_rep", "--pred", pred.string(), "--truth", (dir / "rep.h5").string(),
+                        "--out", metrics.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GT(nlohmann::json::parse(test::read_file(metrics))["metrics"]["accuracy"].get<double>(), 0.9);
+  // Without locations there are no neighbours to learn from.
+  test::write_tile_store(dir / "nolat.h5", "land_cover_rep", 10, [](store::Example& e, int i) {
+    e.set("land_cover", i % 2);
+    e.set("lat", std::nan(""));
+    e.set("lon", std::nan(""));
+  });
+  r = test::run_sbench(small({"train", "land_cover_rep", "--store", (dir / "nolat.h5").string(), "--out",
+                              (dir / "bad").string(), "--set", "model=tile2vec"}));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("example land_cover_rep-0000 has no lat/lon"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "bad" / "checkpoint.pt"));
 }
 
 TEST(Train, PredictWritesASubmissionThatEvalAccepts) {

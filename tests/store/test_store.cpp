@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "sbench/core/error.hpp"
@@ -137,6 +138,77 @@ TEST(Store, TrainLayoutIsContiguousAndReadInParallel) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(wrong.load(), 0);
+}
+
+// The archive layout decodes chunks outside HDF5's lock: threads reading at once each get their
+// own example, with the writer's filters (shuffle + deflate), without compression, and with chunks
+// h5py wrote in other ways (deflate alone; Fletcher-32 and big-endian floats, read through H5Dread).
+TEST(Store, ArchiveLayoutIsDecodedInParallel) {
+  test::TempDir dir;
+  write_toy(dir / "a.h5", 23, Layout::archive);
+  auto parallel_reads = [](const StoreReader& r) {
+    std::vector<std::thread> threads;
+    std::atomic<int> wrong{0};
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        std::vector<float> x(120);
+        for (int rep = 0; rep < 100; ++rep) {
+          const int i = (rep * 7 + t) % 22;
+          r.read("x", static_cast<std::size_t>(i), 2, x.data());
+          for (int k = 0; k < 120; ++k) {
+            const int e = i + k / 60, c = (k % 60) / 20, h = (k % 20) / 5, w = k % 5;
+            if (x[static_cast<std::size_t>(k)] != static_cast<float>(e * 1000 + c * 100 + h * 10 + w)) ++wrong;
+          }
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    return wrong.load();
+  };
+  EXPECT_EQ(parallel_reads(StoreReader(dir / "a.h5")), 0);
+  repack(dir / "a.h5", dir / "plain.h5", Layout::archive, 0);
+  check_toy(StoreReader(dir / "plain.h5"), 23);
+  EXPECT_EQ(parallel_reads(StoreReader(dir / "plain.h5")), 0);
+  for (const std::string kw :
+       {"compression='gzip'", "fletcher32=True", "dtype='>f4', compression='gzip', shuffle=True"}) {
+    const auto path = dir / "h5py.h5";
+    std::filesystem::copy_file(dir / "a.h5", path, std::filesystem::copy_options::overwrite_existing);
+    const auto made = test::run_process(
+        {test::python(), "-c",
+         "import h5py,sys\n"
+         "f=h5py.File(sys.argv[1],'a'); x=f['inputs/x']; v=x[...]; attrs=dict(x.attrs); del f['inputs/x']\n"
+         "kw=dict(" +
+             kw +
+             ")\n"
+             "d=f.create_dataset('inputs/x', data=v.astype(kw.pop('dtype', v.dtype)), chunks=(1,)+v.shape[1:], **kw)\n"
+             "d.attrs.update(attrs)\n",
+         path.string()});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    check_toy(StoreReader(path), 23);
+    EXPECT_EQ(parallel_reads(StoreReader(path)), 0) << kw;
+  }
+  // A damaged compressed chunk is an error naming the example, not wrong numbers.
+  const auto where = test::run_process({test::python(), "-c",
+                                        "import h5py,sys; i=h5py.File(sys.argv[1])['inputs/x'].id.get_chunk_info(4); "
+                                        "print(i.byte_offset, i.size)",
+                                        (dir / "a.h5").string()});
+  ASSERT_EQ(where.exit_code, 0) << where.err;
+  std::uint64_t offset = 0, size = 0;
+  std::istringstream(where.out) >> offset >> size;
+  ASSERT_GT(size, 8u);
+  std::string bytes = test::read_file(dir / "a.h5");
+  for (std::uint64_t b = 2; b < size - 4; ++b) bytes[offset + b] = static_cast<char>(0x5a ^ b);
+  test::write_file(dir / "bad.h5", bytes);
+  StoreReader bad(dir / "bad.h5");
+  std::vector<float> x(60);
+  bad.read("x", 3, 1, x.data());
+  try {
+    bad.read("x", 4, 1, x.data());
+    FAIL() << "a damaged chunk was read";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("'x' of example ex-4: the compressed chunk is corrupt"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Store, RepackBothWaysKeepsEverything) {

@@ -75,6 +75,7 @@ class StoreWriter {
   void discard();
 
  private:
+  void read_raw_chunks(std::size_t field, std::size_t begin, std::size_t count, void* dst) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
@@ -102,7 +103,9 @@ class StoreReader {
   std::map<std::string, std::size_t> split_counts() const;
 
   // Examples [begin, begin + count) of a fixed-size field into dst (count x example_bytes()).
-  // Thread-safe. Train layout: positioned reads without HDF5; archive layout: through HDF5.
+  // Thread-safe. Train layout: positioned reads without HDF5; archive layout: each example's
+  // compressed chunk read under HDF5's lock, inflated and unshuffled outside it (in parallel when
+  // threads read at once); chunks of other filters or types go through H5Dread under the lock.
   void read(const std::string& field, std::size_t begin, std::size_t count, void* dst) const;
   // A scalar field of every example converted to double (NaN stays NaN).
   std::vector<double> read_numbers(const std::string& field) const;
@@ -121,6 +124,7 @@ class StoreReader {
   std::map<std::string, std::map<std::string, BandStats>> stats() const;
 
  private:
+  void read_raw_chunks(std::size_t field, std::size_t begin, std::size_t count, void* dst) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -1,0 +1,147 @@
+#include "tile2vec.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "sbench/core/error.hpp"
+
+namespace sbench::learn {
+
+Tile2VecImpl::Tile2VecImpl(std::int64_t in_channels, std::int64_t classes, std::int64_t width) {
+  encoder_ = register_module("encoder", ResNet(18, in_channels, 1, width));
+  probe_ = register_module("probe", torch::nn::Linear(8 * width, classes));
+  z_mean_ = register_buffer("z_mean", torch::zeros({8 * width}));
+  z_std_ = register_buffer("z_std", torch::ones({8 * width}));
+}
+
+torch::Tensor Tile2VecImpl::embed(const torch::Tensor& x) {
+  return encoder_->features(x);
+}
+
+torch::Tensor Tile2VecImpl::forward(const torch::Tensor& x) {
+  return probe_((embed(x) - z_mean_) / z_std_);
+}
+
+void Tile2VecImpl::fit_probe(const torch::Tensor& z, const torch::Tensor& y, double l2) {
+  torch::NoGradGuard outer;
+  z_mean_.copy_(z.mean(0));
+  z_std_.copy_(z.std(0, /*unbiased=*/false).clamp_min(1e-6));
+  const auto zs = ((z - z_mean_) / z_std_).detach();
+  torch::nn::init::zeros_(probe_->weight);
+  torch::nn::init::zeros_(probe_->bias);
+  torch::optim::LBFGS opt(probe_->parameters(),
+                          torch::optim::LBFGSOptions(1.0).max_iter(200).line_search_fn("strong_wolfe"));
+  auto closure = [&] {
+    torch::AutoGradMode grad(true);
+    opt.zero_grad();
+    auto loss = torch::nn::functional::cross_entropy(probe_(zs), y) + l2 * probe_->weight.pow(2).sum();
+    loss.backward();
+    return loss;
+  };
+  torch::AutoGradMode grad(true);
+  opt.step(closure);
+}
+
+std::vector<torch::Tensor> Tile2VecImpl::head_parameters() {
+  return probe_->parameters();
+}
+
+std::vector<torch::Tensor> Tile2VecImpl::backbone_parameters() {
+  return encoder_->parameters();
+}
+
+torch::Tensor triplet_loss(const torch::Tensor& a, const torch::Tensor& n, const torch::Tensor& d, double margin,
+                           double l2) {
+  const auto near = (a - n).pow(2).sum(1).clamp_min(1e-12).sqrt();
+  const auto far = (a - d).pow(2).sum(1).clamp_min(1e-12).sqrt();
+  auto loss = torch::relu(near - far + margin).mean();
+  if (l2 > 0) loss = loss + l2 * (a.norm(2, 1) + n.norm(2, 1) + d.norm(2, 1)).mean();
+  return loss;
+}
+
+std::vector<std::vector<std::size_t>> nearest_neighbours(const std::vector<double>& lat, const std::vector<double>& lon,
+                                                         std::size_t k) {
+  const std::size_t n = lat.size();
+  std::vector<std::vector<std::size_t>> out(n);
+  if (n < 2) return out;
+  k = std::min(k, n - 1);
+  double mean_lat = 0;
+  for (double v : lat) mean_lat += v / static_cast<double>(n);
+  const double c = std::cos(mean_lat * M_PI / 180.0);
+  std::vector<double> x(n), y(lat);
+  for (std::size_t i = 0; i < n; ++i) x[i] = lon[i] * c;
+  const auto [x0, x1] = std::minmax_element(x.begin(), x.end());
+  const auto [y0, y1] = std::minmax_element(y.begin(), y.end());
+  const double span_x = std::max(*x1 - *x0, 1e-12), span_y = std::max(*y1 - *y0, 1e-12);
+  // Cells of about k points when the points spread evenly.
+  const double cell = std::max(std::sqrt(span_x * span_y * static_cast<double>(k + 1) / static_cast<double>(n)),
+                               std::max(span_x, span_y) / 4096.0);
+  const auto nx = static_cast<std::int64_t>(span_x / cell) + 1, ny = static_cast<std::int64_t>(span_y / cell) + 1;
+  std::vector<std::vector<std::size_t>> grid(static_cast<std::size_t>(nx * ny));
+  auto cx = [&](std::size_t i) { return std::min(nx - 1, static_cast<std::int64_t>((x[i] - *x0) / cell)); };
+  auto cy = [&](std::size_t i) { return std::min(ny - 1, static_cast<std::int64_t>((y[i] - *y0) / cell)); };
+  for (std::size_t i = 0; i < n; ++i) grid[static_cast<std::size_t>(cy(i) * nx + cx(i))].push_back(i);
+  std::vector<std::pair<double, std::size_t>> cand;
+  for (std::size_t i = 0; i < n; ++i) {
+    cand.clear();
+    const std::int64_t gx = cx(i), gy = cy(i);
+    for (std::int64_t r = 0;; ++r) {
+      for (std::int64_t yy = gy - r; yy <= gy + r; ++yy) {
+        for (std::int64_t xx = gx - r; xx <= gx + r; ++xx) {
+          if (std::max(std::abs(yy - gy), std::abs(xx - gx)) != r) continue;  // this ring only
+          if (xx < 0 || yy < 0 || xx >= nx || yy >= ny) continue;
+          for (std::size_t j : grid[static_cast<std::size_t>(yy * nx + xx)]) {
+            if (j != i) cand.emplace_back((x[i] - x[j]) * (x[i] - x[j]) + (y[i] - y[j]) * (y[i] - y[j]), j);
+          }
+        }
+      }
+      // Points beyond ring r are at least r * cell away.
+      if (cand.size() >= k) {
+        std::nth_element(cand.begin(), cand.begin() + static_cast<std::ptrdiff_t>(k - 1), cand.end());
+        const double kth = cand[k - 1].first;
+        const double reach = static_cast<double>(r) * cell;
+        if (kth <= reach * reach || (r >= nx && r >= ny)) break;
+      }
+      if (r >= nx && r >= ny) break;
+    }
+    std::sort(cand.begin(), cand.end());
+    for (std::size_t m = 0; m < k && m < cand.size(); ++m) out[i].push_back(cand[m].second);
+  }
+  return out;
+}
+
+namespace {
+std::uint64_t splitmix(std::uint64_t& s) {
+  std::uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+}  // namespace
+
+std::vector<std::size_t> triplet_rows(const std::vector<std::size_t>& rows,
+                                      const std::vector<std::vector<std::size_t>>& neighbours,
+                                      const std::vector<std::size_t>& order, std::uint64_t seed, std::int64_t epoch) {
+  const std::size_t n = rows.size();
+  if (n < 3) fail<InputError>("Tile2Vec needs at least 3 training tiles, got {}", n);
+  std::vector<std::size_t> out;
+  out.reserve(order.size() * 3);
+  for (std::size_t i : order) {
+    std::uint64_t s = seed * 0x2545F4914F6CDD1DULL ^ (static_cast<std::uint64_t>(epoch) << 32) ^ (i * 0x9E3779B9ULL);
+    splitmix(s);
+    const auto& near = neighbours[i];
+    const std::size_t j = near.empty() ? i : near[splitmix(s) % near.size()];
+    std::size_t m = i;
+    for (int tries = 0; tries < 64; ++tries) {
+      m = splitmix(s) % n;
+      if (m != i && std::find(near.begin(), near.end(), m) == near.end()) break;
+    }
+    out.push_back(rows[i]);
+    out.push_back(rows[j]);
+    out.push_back(rows[m]);
+  }
+  return out;
+}
+
+}  // namespace sbench::learn
