@@ -30,13 +30,17 @@ Cnn1dImpl::Cnn1dImpl(std::int64_t in_channels, std::int64_t outputs, std::int64_
   }
 }
 
-torch::Tensor Cnn1dImpl::forward(const torch::Tensor& x) {
+torch::Tensor Cnn1dImpl::features(const torch::Tensor& x) {
   torch::Tensor y = x.dim() == 4 ? x.squeeze(2) : x;
   for (int s = 0; s < 3; ++s) {
     y = stages_[s]->forward(y);
     if (s < 2 && y.size(2) >= 2) y = torch::max_pool1d(y, 2);
   }
-  return fc_(y.mean(2));
+  return y.mean(2);
+}
+
+torch::Tensor Cnn1dImpl::forward(const torch::Tensor& x) {
+  return fc_(features(x));
 }
 
 std::vector<torch::Tensor> Cnn1dImpl::head_parameters() {

@@ -16,6 +16,9 @@ class Cnn1dImpl : public TileModel {
   Cnn1dImpl(std::int64_t in_channels, std::int64_t outputs, std::int64_t width = 64);
   // (N, C, 1, T) or (N, C, T) -> (N, outputs)
   torch::Tensor forward(const torch::Tensor& x) override;
+  // (N, C, 1, T) -> (N, 4 * width): the mean over time before the head.
+  torch::Tensor features(const torch::Tensor& x) override;
+  torch::nn::Linear head() override { return fc_; }
   std::vector<torch::Tensor> head_parameters() override;
   std::vector<torch::Tensor> backbone_parameters() override;
 

@@ -30,7 +30,8 @@ class ResNetImpl : public TileModel {
   // (N, in_channels, H, W) -> (N, outputs)
   torch::Tensor forward(const torch::Tensor& x) override;
   // (N, in_channels, H, W) -> (N, 8 * width): the pooled embedding before the head.
-  torch::Tensor features(const torch::Tensor& x);
+  torch::Tensor features(const torch::Tensor& x) override;
+  torch::nn::Linear head() override { return fc_; }
   std::vector<torch::Tensor> head_parameters() override;
   std::vector<torch::Tensor> backbone_parameters() override;
 

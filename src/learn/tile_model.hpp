@@ -14,6 +14,13 @@ class TileModel : public torch::nn::Module {
   virtual torch::Tensor forward(const torch::Tensor& x) = 0;
   virtual std::vector<torch::Tensor> head_parameters() = 0;
   virtual std::vector<torch::Tensor> backbone_parameters() = 0;
+  // The input of a linear head, (N, D), and that head, for the models that end in one (the
+  // Gaussian-process correction uses both); an undefined tensor and nullptr for the others.
+  virtual torch::Tensor features(const torch::Tensor& x) {
+    (void)x;
+    return {};
+  }
+  virtual torch::nn::Linear head() { return nullptr; }
 };
 
 }  // namespace sbench::learn

@@ -17,6 +17,8 @@
 #include <hdf5.h>
 
 #include "cnn1d.hpp"
+#include "cnn_lstm.hpp"
+#include "gp.hpp"
 #include "resnet.hpp"
 #include "sbench/core/atomic_file.hpp"
 #include "sbench/core/error.hpp"
@@ -98,6 +100,7 @@ struct RunInfo {
   std::vector<std::string> inputs;
   std::vector<double> fallback_mean, fallback_std;
   std::int64_t channels = 0, height = 0, width = 0;
+  std::int64_t hist_bins = 1, hist_bands = 0;  // the CNN-LSTM: channels c * bins + b hold band c's bin b
 
   json to_json() const {
     return {{"task", task},
@@ -116,7 +119,9 @@ struct RunInfo {
             {"channel_std", fallback_std},
             {"channels", channels},
             {"height", height},
-            {"width", width}};
+            {"width", width},
+            {"hist_bins", hist_bins},
+            {"hist_bands", hist_bands}};
   }
   static RunInfo from_json(const json& j, const std::string& file) {
     try {
@@ -138,6 +143,8 @@ struct RunInfo {
       r.channels = j.at("channels");
       r.height = j.at("height");
       r.width = j.at("width");
+      r.hist_bins = j.value("hist_bins", std::int64_t{1});
+      r.hist_bands = j.value("hist_bands", std::int64_t{0});
       return r;
     } catch (const json::exception& e) {
       fail<InputError>("{}: not a run description of sbench train: {}", file, e.what());
@@ -163,6 +170,15 @@ std::int64_t output_count(const RunInfo& info) {
 Model make_model(const TrainConfig& cfg, const RunInfo& info) {
   const std::string m = cfg.str("model");
   const bool series = info.height == 1;
+  if (m == "cnn_lstm") {
+    if (!series)
+      fail<UsageError>("model cnn_lstm reads series; {} has {} x {} tiles (use resnet18, resnet34 or unet)", info.task,
+                       info.height, info.width);
+    if (info.dense) fail<UsageError>("model cnn_lstm predicts one value per example; {} is a mask", info.target);
+    return CnnLstm(info.channels, output_count(info), info.hist_bins,
+                   info.hist_bands > 0 ? info.hist_bands : info.channels, cfg.integer("width"))
+        .ptr();
+  }
   if (m == "cnn1d") {
     if (!series)
       fail<UsageError>("model cnn1d reads series; {} has {} x {} tiles (use resnet18, resnet34 or unet)", info.task,
@@ -170,7 +186,8 @@ Model make_model(const TrainConfig& cfg, const RunInfo& info) {
     if (info.dense) fail<UsageError>("model cnn1d predicts one value per example; {} is a mask", info.target);
     return Cnn1d(info.channels, output_count(info), cfg.integer("width")).ptr();
   }
-  if (series) fail<UsageError>("{} has series of length {}, not tiles: use --set model=cnn1d", info.task, info.width);
+  if (series)
+    fail<UsageError>("{} has series of length {}, not tiles: use --set model=cnn1d or cnn_lstm", info.task, info.width);
   if (m == "unet") {
     if (!info.dense) {
       fail<UsageError>("model unet predicts masks; {} of {} is one value per example (use resnet18 or resnet34)",
@@ -189,7 +206,8 @@ Model make_model(const TrainConfig& cfg, const RunInfo& info) {
     if (info.dense) fail<UsageError>("{} of {} is a mask: use --set model=unet", info.target, info.task);
     return ResNet(m == "resnet18" ? 18 : 34, info.channels, output_count(info), cfg.integer("width")).ptr();
   }
-  fail<UsageError>("model {} is not a neural model of sbench train (resnet18, resnet34, unet, cnn1d, tile2vec)", m);
+  fail<UsageError>(
+      "model {} is not a neural model of sbench train (resnet18, resnet34, unet, cnn1d, cnn_lstm, tile2vec)", m);
 }
 
 bool higher_is_better(const std::string& metric) {
@@ -325,6 +343,80 @@ double dense_metric_of(const std::string& id, const RunInfo& info, const Inferre
     }
   }
   return confusion_metric(id, c);
+}
+
+// The Gaussian-process correction (docs/training.md): predictions of `rows` in target units from
+// the model's last-layer features, with the labelled training rows as the GP's data.
+std::vector<double> gp_predictions(TileModel& model, const TileLoader& loader, const store::StoreReader& s,
+                                   const RunInfo& info, const TrainConfig& cfg,
+                                   const std::vector<std::size_t>& train_rows, const std::vector<double>& truth,
+                                   const std::vector<std::size_t>& rows, const torch::Device& device) {
+  if (!model.head()) fail<UsageError>("--set gp=true: model {} has no linear head to correct", cfg.str("model"));
+  auto features = [&](const std::vector<std::size_t>& which) {
+    torch::NoGradGuard no_grad;
+    model.eval();
+    std::vector<torch::Tensor> parts;
+    loader.pass(which, false, false, 0, 0, [&](TileBatch& b) {
+      parts.push_back(model.features(b.x.to(device, /*non_blocking=*/true)).to(torch::kCPU));
+      return true;
+    });
+    return torch::cat(parts);
+  };
+  auto sites = [&](const std::vector<std::size_t>& which) {
+    GpSites g;
+    const bool loc = s.schema().find("lat") && s.schema().find("lon");
+    if (!s.schema().find("year"))
+      fail<InputError>("{}: the GP correction needs the year of each example", s.path().string());
+    const auto year = s.read_numbers("year");
+    g.year = torch::empty({static_cast<std::int64_t>(which.size())}, torch::kFloat64);
+    if (loc) {
+      const auto lat = s.read_numbers("lat"), lon = s.read_numbers("lon");
+      g.loc = torch::empty({static_cast<std::int64_t>(which.size()), 2}, torch::kFloat64);
+      for (std::size_t i = 0; i < which.size(); ++i) {
+        if (!std::isfinite(lat[which[i]]) || !std::isfinite(lon[which[i]])) {
+          fail<InputError>("{}: example {} has no lat/lon for the GP correction", s.path().string(), s.ids()[which[i]]);
+        }
+        g.loc[static_cast<std::int64_t>(i)][0] = lat[which[i]];
+        g.loc[static_cast<std::int64_t>(i)][1] = lon[which[i]];
+      }
+    } else {
+      if (!s.schema().find("region")) {
+        fail<InputError>("{}: the GP correction needs lat/lon or a region of each example", s.path().string());
+      }
+      const auto region = s.read_strings("region");
+      const auto country = s.schema().find("country") ? s.read_strings("country") : std::vector<std::string>(s.size());
+      g.group = torch::empty({static_cast<std::int64_t>(which.size())}, torch::kInt64);
+      for (std::size_t i = 0; i < which.size(); ++i) {
+        g.group[static_cast<std::int64_t>(i)] =
+            static_cast<std::int64_t>(std::hash<std::string>{}(country[which[i]] + "\x1f" + region[which[i]]) >> 1);
+      }
+    }
+    for (std::size_t i = 0; i < which.size(); ++i) {
+      if (!std::isfinite(year[which[i]])) {
+        fail<InputError>("{}: example {} has no year for the GP correction", s.path().string(), s.ids()[which[i]]);
+      }
+      g.year[static_cast<std::int64_t>(i)] = year[which[i]];
+    }
+    return g;
+  };
+  auto y = torch::empty({static_cast<std::int64_t>(train_rows.size())}, torch::kFloat64);
+  for (std::size_t i = 0; i < train_rows.size(); ++i) {
+    y[static_cast<std::int64_t>(i)] = (truth[train_rows[i]] - info.target_mean) / info.target_std;
+  }
+  GpParams gp;
+  gp.sigma = cfg.number("gp_sigma");
+  gp.r_loc = cfg.number("gp_r_loc");
+  gp.r_year = cfg.number("gp_r_year");
+  gp.sigma_e = cfg.number("gp_sigma_e");
+  gp.sigma_b = cfg.number("gp_sigma_b");
+  auto head = model.head();
+  const auto mean = gp_correct(features(train_rows), y, sites(train_rows), features(rows), sites(rows),
+                               head->weight.detach().to(torch::kCPU), head->bias.detach().to(torch::kCPU), gp)
+                        .contiguous();
+  std::vector<double> out(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    out[i] = mean[static_cast<std::int64_t>(i)].item<double>() * info.target_std + info.target_mean;
+  return out;
 }
 
 // Tile2Vec's probe on the embeddings of the labelled rows (store order, no augmentation).
@@ -672,6 +764,14 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
   info.channels = loader.channels();
   info.height = loader.height();
   info.width = loader.width();
+  // Histograms stacked first (crop yield's B x T x C `hist`): the CNN-LSTM's bins and bands.
+  if (const store::Field* f = s.schema().find(info.inputs.front()); f && f->axes == "BTC") {
+    info.hist_bins = f->shape[0];
+    info.hist_bands = f->shape[2];
+  }
+  if (cfg.flag("gp") && (info.classes != 0 || info.dense)) {
+    fail<UsageError>("--set gp=true corrects regression outputs; {} of {} is {}", info.target, task.id, info.kind);
+  }
 
   const auto seed = static_cast<std::uint64_t>(cfg.integer("seed"));
   torch::manual_seed(seed);
@@ -820,12 +920,30 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
     }
   }
   if (!std::isfinite(p.best)) save_weights(best_path, *model);  // no finite validation metric: the last weights
+  std::string gp_line;
+  if (cfg.flag("gp") && !val_rows.empty()) {
+    // The best weights' validation metric with and without the GP correction, in gp.json.
+    load_checkpoint(best_path, *model, nullptr, device);
+    model->to(device);
+    std::vector<double> val_truth;
+    for (auto i : val_rows) val_truth.push_back(truth[i]);
+    const Inferred plain = infer(*model, loader, val_rows, device, info, nullptr);
+    const double without = metric_of(metric, info, plain.out, val_truth);
+    const auto corrected = gp_predictions(*model, loader, s, info, cfg, train_rows, truth, val_rows, device);
+    std::vector<float> standardized(corrected.size());
+    for (std::size_t i = 0; i < corrected.size(); ++i) {
+      standardized[i] = static_cast<float>((corrected[i] - info.target_mean) / info.target_std);
+    }
+    const double with = metric_of(metric, info, standardized, val_truth);
+    write_json(out / "gp.json", {{"metric", metric}, {"val_with_gp", with}, {"val_without_gp", without}});
+    gp_line = fmt::format("\nvalidation {} with the GP correction: {:.4f} (without: {:.4f})", metric, with, without);
+  }
   return fmt::format(
       "{} {}: {} on {} ({} train, {} val examples, {} channels of {} x {}); epochs {}..{} of {}, {} steps{}{}\n"
-      "best validation {}: {} (epoch {})\nrun written to {}\n",
+      "best validation {}: {} (epoch {}){}\nrun written to {}\n",
       task.id, target.name, cfg.str("model"), device.str(), train_rows.size(), val_rows.size(), info.channels,
       info.height, info.width, first_epoch + 1, p.epoch, epochs, p.step, stopped.empty() ? "" : "; ", stopped, metric,
-      std::isfinite(p.best) ? fmt::format("{:.4f}", p.best) : "n/a", p.best_epoch, out.string());
+      std::isfinite(p.best) ? fmt::format("{:.4f}", p.best) : "n/a", p.best_epoch, gp_line, out.string());
 }
 
 std::string predict(const TaskCard& task, const PredictRequest& r) {
@@ -856,7 +974,21 @@ std::string predict(const TaskCard& task, const PredictRequest& r) {
   model->to(device);
   const auto rows = s.indices(r.split);
   if (rows.empty()) fail<InputError>("{}: no example in the {} split", s.path().string(), r.split);
-  const Inferred inf = infer(*model, loader, rows, device, info, nullptr);
+  Inferred inf = infer(*model, loader, rows, device, info, nullptr);
+  if (cfg.flag("gp")) {  // the GP's data: the labelled training examples of the same store
+    const TargetSpec* t = task.find_target(info.target);
+    if (!t) fail<InputError>("{}: target {} is not one of {}", run.string(), info.target, task.id);
+    const std::vector<double> truth = read_truth(s, *t);
+    const auto train_rows = labelled(s, "train", truth, info);
+    if (train_rows.empty()) {
+      fail<InputError>("{}: the GP correction needs the labelled train split in the store it predicts",
+                       s.path().string());
+    }
+    const auto corrected = gp_predictions(*model, loader, s, info, cfg, train_rows, truth, rows, device);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      inf.out[i] = static_cast<float>((corrected[i] - info.target_mean) / info.target_std);
+    }
+  }
   if (info.dense) {
     std::vector<std::string> ids;
     for (auto i : rows) ids.push_back(s.ids()[i]);

@@ -9,6 +9,12 @@
 #include <random>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
+#include "cnn_lstm.hpp"
+#include "gp.hpp"
+#include "sbench/core/error.hpp"
+#include "test_support.hpp"
 #include "tile2vec.hpp"
 
 namespace sbench::learn {
@@ -100,6 +106,92 @@ TEST(Tile2Vec, TheProbeSeparatesEmbeddingsOfKnownClasses) {
   EXPECT_TRUE(torch::equal(logits.argmax(1), y));
   EXPECT_NEAR(named["z_mean"][0].item<double>(), z.select(1, 0).mean().item<double>(), 1e-4);
   EXPECT_EQ(model->forward(torch::randn({2, 4, 32, 32})).sizes(), (std::vector<std::int64_t>{2, 5}));
+}
+
+TEST(CnnLstm, OneOutputPerSeriesAndTheLastHiddenStateAsFeatures) {
+  torch::manual_seed(1);
+  // Crop yield: 32 bins x 9 bands of histograms and the NDVI channel over 32 steps.
+  CnnLstm m(32 * 9 + 1, 1, 32, 9, 8);
+  const auto x = torch::randn({3, 32 * 9 + 1, 1, 32});
+  EXPECT_EQ(m->forward(x).sizes(), (std::vector<std::int64_t>{3, 1}));
+  EXPECT_EQ(m->features(x).sizes(), (std::vector<std::int64_t>{3, 16}));
+  // The head reads the features.
+  m->eval();
+  EXPECT_TRUE(torch::allclose(m->forward(x), m->head()->forward(m->features(x))));
+  // A step's histogram reaches the output only through later steps: changing the last step
+  // changes the output, and the series is read in order (reversing time changes it too).
+  auto later = x.clone();
+  later.select(3, 31).add_(1.0);
+  EXPECT_FALSE(torch::allclose(m->forward(x), m->forward(later)));
+  EXPECT_FALSE(torch::allclose(m->forward(x), m->forward(x.flip(3))));
+  EXPECT_THROW(CnnLstm(10, 1, 32, 9, 8), UsageError);
+}
+
+// The GP correction against tests/python/gp_reference.py, Rasmussen and Williams' eqs. 2.41-2.42 in
+// their own form, on random features, by location and by group.
+TEST(GaussianProcess, PosteriorMeanEqualsTheTextbookFormula) {
+  torch::manual_seed(5);
+  const auto f64 = torch::kFloat64;
+  const std::int64_t n = 40, m = 12, d = 5;
+  const auto h_tr = torch::randn({n, d}, f64), h_te = torch::randn({m, d}, f64);
+  const auto y = torch::randn({n}, f64);
+  const auto w = torch::randn({d}, f64), b = torch::randn({1}, f64);
+  GpSites tr, te;
+  tr.year = torch::randint(2005, 2017, {n}, f64);
+  te.year = torch::randint(2005, 2017, {m}, f64);
+  GpParams p;
+  p.sigma = 0.8;
+  p.r_loc = 0.4;
+  p.r_year = 1.2;
+  p.sigma_e = 0.3;
+  p.sigma_b = 0.05;
+  auto list = [](const torch::Tensor& t) {
+    const auto c = t.contiguous();
+    return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+  };
+  auto rows = [&](const torch::Tensor& t) {
+    std::vector<std::vector<double>> out;
+    for (std::int64_t i = 0; i < t.size(0); ++i) out.push_back(list(t[i]));
+    return out;
+  };
+  test::TempDir dir;
+  for (const bool by_loc : {true, false}) {
+    nlohmann::json in = {{"params",
+                          {{"sigma", p.sigma},
+                           {"r_loc", p.r_loc},
+                           {"r_year", p.r_year},
+                           {"sigma_e", p.sigma_e},
+                           {"sigma_b", p.sigma_b}}},
+                         {"h_train", rows(h_tr)},
+                         {"h_test", rows(h_te)},
+                         {"y_train", list(y)},
+                         {"year_train", list(tr.year)},
+                         {"year_test", list(te.year)},
+                         {"head_w", list(w)},
+                         {"head_b", b.item<double>()}};
+    if (by_loc) {
+      tr.loc = torch::rand({n, 2}, f64) * 5 + torch::tensor({35.0, -95.0}, f64);
+      te.loc = torch::rand({m, 2}, f64) * 5 + torch::tensor({35.0, -95.0}, f64);
+      in["loc_train"] = rows(tr.loc);
+      in["loc_test"] = rows(te.loc);
+    } else {
+      tr.loc = te.loc = torch::Tensor();
+      tr.group = torch::randint(0, 6, {n}, torch::kInt64);
+      te.group = torch::randint(0, 6, {m}, torch::kInt64);
+      std::vector<std::int64_t> gt(tr.group.data_ptr<std::int64_t>(), tr.group.data_ptr<std::int64_t>() + n);
+      std::vector<std::int64_t> ge(te.group.data_ptr<std::int64_t>(), te.group.data_ptr<std::int64_t>() + m);
+      in["group_train"] = gt;
+      in["group_test"] = ge;
+    }
+    test::write_file(dir / "gp.json", in.dump());
+    const auto ref = nlohmann::json::parse(test::run_python("gp_reference.py", {(dir / "gp.json").string()}).out);
+    const auto got = gp_correct(h_tr, y, tr, h_te, te, w, b, p);
+    ASSERT_EQ(ref.size(), static_cast<std::size_t>(m));
+    for (std::int64_t i = 0; i < m; ++i) {
+      EXPECT_NEAR(got[i].item<double>(), ref[static_cast<std::size_t>(i)].get<double>(), 1e-8)
+          << (by_loc ? "by location" : "by group") << ", example " << i;
+    }
+  }
 }
 
 }  // namespace

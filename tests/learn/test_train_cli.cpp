@@ -318,8 +318,9 @@ TEST(Train, TheSeriesTasksAndLandCoverTilesLearn) {
   };
   for (const Case& c :
        {Case{"crop_yield", "yield.h5", "cnn1d", "rmse"}, Case{"crop_type_kenya", "kenya.h5", "cnn1d", "f1_macro"},
-        Case{"land_cover_ood", "ood.h5", "cnn1d", "kappa"}, Case{"land_cover_rep", "rep.h5", "resnet18", "accuracy"}}) {
-    const fs::path run = dir / ("run-" + c.task);
+        Case{"land_cover_ood", "ood.h5", "cnn1d", "kappa"}, Case{"land_cover_rep", "rep.h5", "resnet18", "accuracy"},
+        Case{"crop_yield", "yield.h5", "cnn_lstm", "rmse"}}) {
+    const fs::path run = dir / ("run-" + c.task + "-" + c.model);
     auto r = test::run_sbench(small({"train", c.task, "--store", (dir / c.store).string(), "--out", run.string(),
                                      "--epochs", "6", "--set", "model=" + c.model, "--set", "lr=0.01"}));
     ASSERT_EQ(r.exit_code, 0) << c.task << ": " << r.err;
@@ -389,6 +390,63 @@ TEST(Train, Tile2VecLearnsFromNeighboursAndItsProbeClassifies) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("example land_cover_rep-0000 has no lat/lon"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir / "bad" / "checkpoint.pt"));
+}
+
+// Crop yield with the CNN-LSTM and the GP correction: the histograms carry part of the yield (q),
+// and each region adds an offset the histograms do not show, the same every year; q does not
+// reveal the region (every q occurs in many regions). The GP learns the offsets from the region's
+// training years (by region: the store has no lat/lon).
+TEST(Train, TheCnnLstmLearnsYieldsAndTheGpCorrectsRegionOffsets) {
+  test::TempDir dir;
+  test::write_tile_store(dir / "yield.h5", "crop_yield", 240, [](store::Example& e, int r) {
+    const int region = r / 12, year = r % 12;
+    const float q = static_cast<float>((7 * year + 3 * region) % 12) / 12.0f;
+    float* h = e.as<float>("hist");
+    for (int b = 0; b < 32; ++b)
+      for (int t = 0; t < 32; ++t)
+        for (int c = 0; c < 9; ++c) {
+          const bool hi = b >= 16;
+          h[(b * 32 + t) * 9 + c] = (c == 0 && t >= 16) ? (hi ? q : 1.0f - q) / 16.0f : 1.0f / 32.0f;
+        }
+    float* ndvi = e.as<float>("ndvi");
+    for (int t = 0; t < 32; ++t) ndvi[t] = 0.3f;
+    e.set("country", std::string("usa"));
+    e.set("region", "county_" + std::to_string(region));
+    e.set("year", 2005 + year);
+    e.set("yield", 30.0 + 20.0 * q + 1.0 * (region - 9.5));
+  });
+  const fs::path run = dir / "run";
+  auto r =
+      test::run_sbench(small({"train", "crop_yield", "--store", (dir / "yield.h5").string(), "--out", run.string(),
+                              "--epochs", "12", "--set", "model=cnn_lstm", "--set", "lr=0.01", "--set", "gp=true"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("crop_yield yield: cnn_lstm"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("with the GP correction"), std::string::npos) << r.out;
+  const auto lines = log_lines(run);
+  ASSERT_EQ(lines.size(), 12u);
+  // Half the variance is the regions', which the network cannot see: its loss stays near 0.5.
+  const double first = lines.front()["train_loss"], last = lines.back()["train_loss"];
+  EXPECT_LT(last, first) << "train loss " << first << " -> " << last;
+  const auto gp = nlohmann::json::parse(test::read_file(run / "gp.json"));
+  EXPECT_EQ(gp["metric"], "rmse");
+  // The region offsets (standard deviation 5.8 t/ha) are what the network misses; the GP takes
+  // most of them from the region's training years.
+  EXPECT_GT(gp["val_without_gp"].get<double>(), 5.0) << gp.dump();
+  EXPECT_LT(gp["val_with_gp"].get<double>(), 0.4 * gp["val_without_gp"].get<double>()) << gp.dump();
+  const fs::path pred = dir / "yield.csv", metrics = dir / "yield.json";
+  r = test::run_sbench({"predict", "--run", run.string(), "--store", (dir / "yield.h5").string(), "--out",
+                        pred.string(), "--split", "val"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = test::run_sbench({"eval", "crop_yield", "--pred", pred.string(), "--truth", (dir / "yield.h5").string(),
+                        "--split", "val", "--out", metrics.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // predict applies the same correction: eval's RMSE on val is the one train reported.
+  EXPECT_NEAR(nlohmann::json::parse(test::read_file(metrics))["metrics"]["rmse"].get<double>(),
+              gp["val_with_gp"].get<double>(), 1e-3);
+  // Classification targets have nothing to correct.
+  r = test::run_sbench(small({"train", "brick_kiln", "--store", (dir / "yield.h5").string(), "--out",
+                              (dir / "bad").string(), "--set", "gp=true"}));
+  EXPECT_NE(r.exit_code, 0);
 }
 
 TEST(Train, PredictWritesASubmissionThatEvalAccepts) {
