@@ -17,8 +17,8 @@ using json = nlohmann::json;
 const std::vector<ConfigKey>& train_config_keys() {
   static const std::vector<ConfigKey> keys = {
       {"model", "string", "resnet18",
-       "resnet18, resnet34, unet (mask targets), cnn1d (series), cnn_lstm (histogram series), tile2vec (tiles with "
-       "lat/lon) or knn_nightlights (DHS tasks)"},
+       "resnet18, resnet34, unet (mask targets), cnn1d (series), cnn_lstm (histogram series), maml (point series "
+       "by region), tile2vec (tiles with lat/lon) or knn_nightlights (DHS tasks)"},
       {"target", "string", "", "the target to train; empty: the task's first"},
       {"epochs", "int", 10, "passes over the training split"},
       {"batch_size", "int", 32, "examples per step"},
@@ -46,6 +46,12 @@ const std::vector<ConfigKey>& train_config_keys() {
       {"embedding_l2", "number", 0.01, "tile2vec: weight of the embeddings' mean norm in the loss"},
       {"neighbors", "int", 8, "tile2vec: the anchor's nearest tiles a neighbour is drawn from"},
       {"probe_l2", "number", 1e-4, "tile2vec: L2 penalty of the linear probe"},
+      {"inner_lr", "number", 0.1, "maml: learning rate of the inner SGD steps"},
+      {"inner_steps", "int", 5, "maml: inner steps on an episode's support points"},
+      {"meta_batch", "int", 8, "maml: episodes per outer step"},
+      {"episodes", "int", 800, "maml: episodes per epoch"},
+      {"query", "int", 10, "maml: query points per class of an episode"},
+      {"first_order", "bool", false, "maml: first-order approximation (no second derivatives)"},
       {"gp", "bool", false, "cnn_lstm, cnn1d regression: Gaussian-process correction over location and year"},
       {"gp_sigma", "number", 1.0, "gp: kernel standard deviation"},
       {"gp_r_loc", "number", 0.5, "gp: length scale of location (normalized lat/lon)"},
@@ -57,8 +63,8 @@ const std::vector<ConfigKey>& train_config_keys() {
 }
 
 const std::vector<std::string>& train_models() {
-  static const std::vector<std::string> models = {"resnet18", "resnet34", "unet",           "cnn1d",
-                                                  "cnn_lstm", "tile2vec", "knn_nightlights"};
+  static const std::vector<std::string> models = {"resnet18", "resnet34", "unet",     "cnn1d",
+                                                  "cnn_lstm", "maml",     "tile2vec", "knn_nightlights"};
   return models;
 }
 
@@ -130,7 +136,7 @@ void check_ranges(const json& v, const std::string& where) {
       fail<E>("{}: {} '{}' is not one of {}", where, key, s, fmt::join(allowed, ", "));
     }
   };
-  one_of("model", {"resnet18", "resnet34", "unet", "cnn1d", "cnn_lstm", "tile2vec", "knn_nightlights"});
+  one_of("model", {"resnet18", "resnet34", "unet", "cnn1d", "cnn_lstm", "maml", "tile2vec", "knn_nightlights"});
   one_of("optimizer", {"adam", "adamw", "sgd"});
   one_of("schedule", {"cosine", "step", "constant"});
   auto at_least = [&](const char* key, long long lo) {
@@ -148,6 +154,10 @@ void check_ranges(const json& v, const std::string& where) {
   at_least("norm_sample", 1);
   at_least("k_min", 1);
   at_least("neighbors", 1);
+  at_least("inner_steps", 1);
+  at_least("meta_batch", 1);
+  at_least("episodes", 1);
+  at_least("query", 1);
   if (v.at("k_max").get<long long>() < v.at("k_min").get<long long>() || v.at("k_max").get<long long>() > 1000) {
     fail<E>("{}: need k_min <= k_max <= 1000", where);
   }
@@ -162,6 +172,7 @@ void check_ranges(const json& v, const std::string& where) {
   finite_positive("weight_decay", true);
   finite_positive("gamma", false);
   finite_positive("margin", true);
+  finite_positive("inner_lr", false);
   finite_positive("embedding_l2", true);
   finite_positive("probe_l2", true);
   for (const char* k : {"gp_sigma", "gp_r_loc", "gp_r_year", "gp_sigma_e", "gp_sigma_b"}) finite_positive(k, false);

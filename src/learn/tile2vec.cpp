@@ -74,9 +74,10 @@ std::vector<std::vector<std::size_t>> nearest_neighbours(const std::vector<doubl
   const auto [x0, x1] = std::minmax_element(x.begin(), x.end());
   const auto [y0, y1] = std::minmax_element(y.begin(), y.end());
   const double span_x = std::max(*x1 - *x0, 1e-12), span_y = std::max(*y1 - *y0, 1e-12);
-  // Cells of about k points when the points spread evenly.
-  const double cell = std::max(std::sqrt(span_x * span_y * static_cast<double>(k + 1) / static_cast<double>(n)),
-                               std::max(span_x, span_y) / 4096.0);
+  // Cells of about k points when the points spread evenly over the area, or along a line when
+  // they lie on one (the larger of the two sizes).
+  const double density = static_cast<double>(k + 1) / static_cast<double>(n);
+  const double cell = std::max(std::sqrt(span_x * span_y * density), std::max(span_x, span_y) * density);
   const auto nx = static_cast<std::int64_t>(span_x / cell) + 1, ny = static_cast<std::int64_t>(span_y / cell) + 1;
   std::vector<std::vector<std::size_t>> grid(static_cast<std::size_t>(nx * ny));
   auto cx = [&](std::size_t i) { return std::min(nx - 1, static_cast<std::int64_t>((x[i] - *x0) / cell)); };
@@ -86,24 +87,34 @@ std::vector<std::vector<std::size_t>> nearest_neighbours(const std::vector<doubl
   for (std::size_t i = 0; i < n; ++i) {
     cand.clear();
     const std::int64_t gx = cx(i), gy = cy(i);
-    for (std::int64_t r = 0;; ++r) {
-      for (std::int64_t yy = gy - r; yy <= gy + r; ++yy) {
-        for (std::int64_t xx = gx - r; xx <= gx + r; ++xx) {
-          if (std::max(std::abs(yy - gy), std::abs(xx - gx)) != r) continue;  // this ring only
-          if (xx < 0 || yy < 0 || xx >= nx || yy >= ny) continue;
-          for (std::size_t j : grid[static_cast<std::size_t>(yy * nx + xx)]) {
-            if (j != i) cand.emplace_back((x[i] - x[j]) * (x[i] - x[j]) + (y[i] - y[j]) * (y[i] - y[j]), j);
-          }
+    // Rings of cells at Chebyshev distance r, clipped to the grid, until the k-th candidate is
+    // nearer than anything outside the ring can be, or the rings have left the grid.
+    const std::int64_t last = std::max(std::max(gx, nx - 1 - gx), std::max(gy, ny - 1 - gy));
+    auto visit = [&](std::int64_t xx, std::int64_t yy) {
+      if (xx < 0 || yy < 0 || xx >= nx || yy >= ny) return;
+      for (std::size_t j : grid[static_cast<std::size_t>(yy * nx + xx)]) {
+        if (j != i) cand.emplace_back((x[i] - x[j]) * (x[i] - x[j]) + (y[i] - y[j]) * (y[i] - y[j]), j);
+      }
+    };
+    for (std::int64_t r = 0; r <= last; ++r) {
+      const std::int64_t y_lo = std::max<std::int64_t>(0, gy - r), y_hi = std::min(ny - 1, gy + r);
+      const std::int64_t x_lo = std::max<std::int64_t>(0, gx - r), x_hi = std::min(nx - 1, gx + r);
+      for (std::int64_t yy = y_lo; yy <= y_hi; ++yy) {
+        if (yy == gy - r || yy == gy + r) {
+          for (std::int64_t xx = x_lo; xx <= x_hi; ++xx) visit(xx, yy);
+        } else if (r > 0) {
+          visit(gx - r, yy);
+          visit(gx + r, yy);
+        } else {
+          visit(gx, yy);
         }
       }
       // Points beyond ring r are at least r * cell away.
       if (cand.size() >= k) {
         std::nth_element(cand.begin(), cand.begin() + static_cast<std::ptrdiff_t>(k - 1), cand.end());
-        const double kth = cand[k - 1].first;
         const double reach = static_cast<double>(r) * cell;
-        if (kth <= reach * reach || (r >= nx && r >= ny)) break;
+        if (cand[k - 1].first <= reach * reach) break;
       }
-      if (r >= nx && r >= ny) break;
     }
     std::sort(cand.begin(), cand.end());
     for (std::size_t m = 0; m < k && m < cand.size(); ++m) out[i].push_back(cand[m].second);

@@ -19,6 +19,7 @@
 #include "cnn1d.hpp"
 #include "cnn_lstm.hpp"
 #include "gp.hpp"
+#include "maml.hpp"
 #include "resnet.hpp"
 #include "sbench/core/atomic_file.hpp"
 #include "sbench/core/error.hpp"
@@ -170,6 +171,13 @@ std::int64_t output_count(const RunInfo& info) {
 Model make_model(const TrainConfig& cfg, const RunInfo& info) {
   const std::string m = cfg.str("model");
   const bool series = info.height == 1;
+  if (m == "maml") {
+    if (!series || info.dense || info.classes == 0) {
+      fail<UsageError>("model maml learns 2-way episodes of point series; {} of {} is not a class of a series",
+                       info.target, info.task);
+    }
+    return MamlCnn(info.channels, cfg.integer("width")).ptr();
+  }
   if (m == "cnn_lstm") {
     if (!series)
       fail<UsageError>("model cnn_lstm reads series; {} has {} x {} tiles (use resnet18, resnet34 or unet)", info.task,
@@ -187,7 +195,8 @@ Model make_model(const TrainConfig& cfg, const RunInfo& info) {
     return Cnn1d(info.channels, output_count(info), cfg.integer("width")).ptr();
   }
   if (series)
-    fail<UsageError>("{} has series of length {}, not tiles: use --set model=cnn1d or cnn_lstm", info.task, info.width);
+    fail<UsageError>("{} has series of length {}, not tiles: use --set model=cnn1d, cnn_lstm or maml", info.task,
+                     info.width);
   if (m == "unet") {
     if (!info.dense) {
       fail<UsageError>("model unet predicts masks; {} of {} is one value per example (use resnet18 or resnet34)",
@@ -207,7 +216,7 @@ Model make_model(const TrainConfig& cfg, const RunInfo& info) {
     return ResNet(m == "resnet18" ? 18 : 34, info.channels, output_count(info), cfg.integer("width")).ptr();
   }
   fail<UsageError>(
-      "model {} is not a neural model of sbench train (resnet18, resnet34, unet, cnn1d, cnn_lstm, tile2vec)", m);
+      "model {} is not a neural model of sbench train (resnet18, resnet34, unet, cnn1d, cnn_lstm, maml, tile2vec)", m);
 }
 
 bool higher_is_better(const std::string& metric) {
@@ -417,6 +426,59 @@ std::vector<double> gp_predictions(TileModel& model, const TileLoader& loader, c
   for (std::size_t i = 0; i < rows.size(); ++i)
     out[i] = mean[static_cast<std::int64_t>(i)].item<double>() * info.target_std + info.target_mean;
   return out;
+}
+
+// MAML's view of a split: every point's normalized series in memory (store order), its class and region.
+struct PointSet {
+  std::vector<std::size_t> rows;
+  torch::Tensor x;  // (N, C, 1, T) on the device
+  std::vector<std::int64_t> label;
+  std::vector<RegionPoints> groups;
+};
+
+PointSet load_points(const TileLoader& loader, const store::StoreReader& s, const std::vector<std::size_t>& rows,
+                     const std::vector<double>& truth, const torch::Device& device) {
+  if (!s.schema().find("region")) {
+    fail<InputError>("{}: model maml builds its episodes by region, and the store has no region meta",
+                     s.path().string());
+  }
+  PointSet p;
+  p.rows = rows;
+  std::vector<torch::Tensor> parts;
+  loader.pass(rows, false, false, 0, 0, [&](TileBatch& b) {
+    parts.push_back(b.x.to(device));
+    return true;
+  });
+  p.x = parts.empty() ? torch::Tensor() : torch::cat(parts);
+  const auto region = s.read_strings("region");
+  std::vector<std::string> reg;
+  for (auto i : rows) {
+    p.label.push_back(static_cast<std::int64_t>(truth[i]));
+    reg.push_back(region[i]);
+  }
+  p.groups = group_by_region(reg, p.label);
+  return p;
+}
+
+MamlSettings maml_settings(const TrainConfig& cfg) {
+  MamlSettings m;
+  m.inner_lr = cfg.number("inner_lr");
+  m.inner_steps = cfg.integer("inner_steps");
+  m.first_order = cfg.flag("first_order");
+  return m;
+}
+
+// The task's metric of MAML's episodic predictions over the points that were not support points.
+double maml_metric(const std::string& metric, MamlCnnImpl& model, const PointSet& pts, const RunInfo& info,
+                   const TrainConfig& cfg) {
+  std::vector<bool> support;
+  const auto pred = episodic_predict(model, pts.x, pts.groups, pts.rows.size(), maml_settings(cfg),
+                                     static_cast<std::uint64_t>(cfg.integer("seed")), support);
+  eval::Confusion c(static_cast<std::size_t>(info.classes));
+  for (std::size_t i = 0; i < pred.size(); ++i) {
+    if (!support[i]) c.add(static_cast<std::size_t>(pts.label[i]), static_cast<std::size_t>(pred[i]));
+  }
+  return confusion_metric(metric, c);
 }
 
 // Tile2Vec's probe on the embeddings of the labelled rows (store order, no augmentation).
@@ -761,6 +823,7 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
     triplet_loader = std::make_unique<TileLoader>(s, info.inputs, norm, to);
   }
   TileLoader loader(s, info.inputs, std::move(norm), lo);
+  const bool maml = cfg.str("model") == "maml";
   info.channels = loader.channels();
   info.height = loader.height();
   info.width = loader.width();
@@ -792,7 +855,14 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
   const std::int64_t epochs = cfg.integer("epochs");
   const std::int64_t bs = cfg.integer("batch_size");
   const std::int64_t steps_per_epoch =
-      (static_cast<std::int64_t>(tile2vec ? unlabelled_rows.size() : train_rows.size()) + bs - 1) / bs;
+      maml ? (cfg.integer("episodes") + cfg.integer("meta_batch") - 1) / cfg.integer("meta_batch")
+           : (static_cast<std::int64_t>(tile2vec ? unlabelled_rows.size() : train_rows.size()) + bs - 1) / bs;
+  // MAML: the train and val points in memory, grouped by region.
+  PointSet maml_train, maml_val;
+  if (maml) {
+    maml_train = load_points(loader, s, train_rows, truth, device);
+    if (!val_rows.empty()) maml_val = load_points(loader, s, val_rows, truth, device);
+  }
   const std::int64_t total_steps = steps_per_epoch * epochs;
   const std::string metric = task.primary_metric;
   const bool up = higher_is_better(metric);
@@ -817,7 +887,26 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
       for (auto& g : optimizer->param_groups()) g.options().set_lr(lr);
       optimizer->zero_grad();
       torch::Tensor loss;
-      if (tile2vec) {  // rows come as (anchor, neighbour, distant) triples
+      if (maml) {  // meta_batch episodes: adapt on the support, the loss of the adapted weights on the query
+        auto& net = static_cast<MamlCnnImpl&>(*model);
+        const MamlSettings ms = maml_settings(cfg);
+        const auto start = net.parameters();
+        loss = torch::zeros({}, maml_train.x.options());
+        const std::int64_t tasks = cfg.integer("meta_batch");
+        for (std::int64_t t = 0; t < tasks; ++t) {
+          const Episode e = sample_episode(maml_train.groups, seed, p.step, t, cfg.integer("query"));
+          auto pick = [&](const std::vector<std::size_t>& at) {
+            return maml_train.x.index_select(
+                0, torch::tensor(std::vector<std::int64_t>(at.begin(), at.end()), torch::kInt64).to(device));
+          };
+          const auto w =
+              adapt(net, start, pick(e.support), torch::tensor({0, 1}, torch::kInt64).to(device), ms, !ms.first_order);
+          loss = loss + torch::nn::functional::cross_entropy(net.forward_with(pick(e.query), w),
+                                                             torch::tensor(e.query_label, torch::kInt64).to(device));
+          if (t == 0) b.rows = {maml_train.rows[e.support[0]]};
+        }
+        loss = loss / static_cast<double>(tasks);
+      } else if (tile2vec) {  // rows come as (anchor, neighbour, distant) triples
         auto z = static_cast<Tile2VecImpl&>(*model).embed(b.x.to(device, /*non_blocking=*/true));
         z = z.view({-1, 3, z.size(1)});
         loss = triplet_loss(z.select(1, 0), z.select(1, 1), z.select(1, 2), cfg.number("margin"),
@@ -842,7 +931,9 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
       loss.backward();
       optimizer->step();
       ++p.step;
-      const std::size_t examples = tile2vec ? b.rows.size() / 3 : b.rows.size();
+      const std::size_t examples = maml       ? static_cast<std::size_t>(cfg.integer("meta_batch"))
+                                   : tile2vec ? b.rows.size() / 3
+                                              : b.rows.size();
       loss_sum += value * static_cast<double>(examples);
       seen += examples;
       bar.update(static_cast<std::uint64_t>(b.index + 1), static_cast<std::uint64_t>(steps_per_epoch),
@@ -853,7 +944,13 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
       }
       return true;
     };
-    if (tile2vec) {
+    if (maml) {
+      for (std::int64_t k = 0; k < steps_per_epoch; ++k) {
+        TileBatch b;
+        b.index = k;
+        if (!step(b)) break;
+      }
+    } else if (tile2vec) {
       const auto order = pass_order(std::vector<std::size_t>([&] {
                                       std::vector<std::size_t> v(unlabelled_rows.size());
                                       std::iota(v.begin(), v.end(), std::size_t{0});
@@ -877,9 +974,13 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
       }
       RunInfo dense_info = info;  // weak runs validate against the mask
       dense_info.weak.clear();
-      const Inferred inf = infer(*model, val_loader ? *val_loader : loader, val_rows, device, dense_info, &truth);
-      val_loss = inf.loss;
-      value = info.dense ? dense_metric_of(metric, info, inf) : metric_of(metric, info, inf.out, val_truth);
+      if (maml) {  // episodes of the val regions: the metric of the points that were not support points
+        value = maml_metric(metric, static_cast<MamlCnnImpl&>(*model), maml_val, info, cfg);
+      } else {
+        const Inferred inf = infer(*model, val_loader ? *val_loader : loader, val_rows, device, dense_info, &truth);
+        val_loss = inf.loss;
+        value = info.dense ? dense_metric_of(metric, info, inf) : metric_of(metric, info, inf.out, val_truth);
+      }
     }
     p.epoch = epoch + 1;
     const bool better = std::isfinite(value) && (!std::isfinite(p.best) || (up ? value > p.best : value < p.best));
@@ -974,6 +1075,34 @@ std::string predict(const TaskCard& task, const PredictRequest& r) {
   model->to(device);
   const auto rows = s.indices(r.split);
   if (rows.empty()) fail<InputError>("{}: no example in the {} split", s.path().string(), r.split);
+  if (cfg.str("model") == "maml") {
+    // Episodes need one labelled point of each class per region: the split's labels give them.
+    const TargetSpec* t = task.find_target(info.target);
+    if (!t) fail<InputError>("{}: target {} is not one of {}", run.string(), info.target, task.id);
+    const std::vector<double> truth = read_truth(s, *t);
+    for (auto i : rows) {
+      if (!std::isfinite(truth[i])) {
+        fail<InputError>("{}: example {} has no {} label; MAML draws each region's support points from the labels",
+                         s.path().string(), s.ids()[i], info.target);
+      }
+    }
+    const PointSet pts = load_points(loader, s, rows, truth, device);
+    std::vector<bool> support;
+    const auto pred = episodic_predict(static_cast<MamlCnnImpl&>(*model), pts.x, pts.groups, rows.size(),
+                                       maml_settings(cfg), static_cast<std::uint64_t>(cfg.integer("seed")), support);
+    AtomicFile f(r.out);
+    f.stream() << "id," << info.target << ",support\n";
+    std::size_t shots = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      f.stream() << s.ids()[rows[i]] << ',' << pred[i] << ',' << (support[i] ? 1 : 0) << '\n';
+      shots += support[i] ? 1 : 0;
+    }
+    f.commit();
+    return fmt::format(
+        "{} predictions of {} ({} split, {}; {} support points, one per class and region, keep their label) written "
+        "to {}\n",
+        rows.size(), info.target, r.split, weights.filename().string(), shots, r.out);
+  }
   Inferred inf = infer(*model, loader, rows, device, info, nullptr);
   if (cfg.flag("gp")) {  // the GP's data: the labelled training examples of the same store
     const TargetSpec* t = task.find_target(info.target);

@@ -104,7 +104,8 @@ TEST(KnnNightlights, EqualsTheScikitLearnNotebookAndScoresThroughEval) {
   const auto none = test::run_sbench(
       {"train", "poverty", "--store", store.string(), "--out", (dir / "r2").string(), "--set", "model=svm"});
   EXPECT_EQ(none.exit_code, 2);
-  EXPECT_NE(none.err.find("model 'svm' is not one of resnet18, resnet34, unet, cnn1d, knn_nightlights"),
+  EXPECT_NE(none.err.find(
+                "model 'svm' is not one of resnet18, resnet34, unet, cnn1d, cnn_lstm, maml, tile2vec, knn_nightlights"),
             std::string::npos)
       << none.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "r2"));

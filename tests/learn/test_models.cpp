@@ -13,6 +13,7 @@
 
 #include "cnn_lstm.hpp"
 #include "gp.hpp"
+#include "maml.hpp"
 #include "sbench/core/error.hpp"
 #include "test_support.hpp"
 #include "tile2vec.hpp"
@@ -52,6 +53,18 @@ TEST(Tile2Vec, NearestNeighboursEqualABruteForceSearch) {
     }
   }
   EXPECT_EQ(nearest_neighbours({1.0, 2.0}, {3.0, 3.0}, 5)[0], (std::vector<std::size_t>{1}));
+  // Points on a line (one longitude): the grid must not degenerate into millions of cells.
+  std::vector<double> line_lat, line_lon;
+  for (int i = 0; i < 2000; ++i) {
+    line_lat.push_back(36.0 + 0.0001 * ((i * 7919) % 2000));
+    line_lon.push_back(-120.0);
+  }
+  const auto on_line = nearest_neighbours(line_lat, line_lon, 2);
+  for (std::size_t i = 0; i < on_line.size(); ++i) {  // one step away, then one or two (at the ends)
+    ASSERT_EQ(on_line[i].size(), 2u);
+    EXPECT_NEAR(std::abs(line_lat[i] - line_lat[on_line[i][0]]), 0.0001, 1e-9) << i;
+    EXPECT_LE(std::abs(line_lat[i] - line_lat[on_line[i][1]]), 0.0002 + 1e-9) << i;
+  }
 }
 
 TEST(Tile2Vec, TripletsDrawNeighboursNearAndDistantTilesElsewhere) {
@@ -192,6 +205,107 @@ TEST(GaussianProcess, PosteriorMeanEqualsTheTextbookFormula) {
           << (by_loc ? "by location" : "by group") << ", example " << i;
     }
   }
+}
+
+TEST(Maml, EpisodesDrawTwoClassesOfOneRegionAndNeverQueryTheSupport) {
+  // Region A: classes 1 (3 points), 4 (2 points), 7 (1 point, never usable); region B: one class.
+  const std::vector<std::string> region = {"A", "A", "B", "A", "A", "A", "B", "A"};
+  const std::vector<std::int64_t> label = {1, 4, 2, 1, 7, 4, 2, 1};
+  const auto groups = group_by_region(region, label);
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].classes, (std::vector<std::int64_t>{1, 4, 7}));
+  EXPECT_EQ(groups[0].points[0], (std::vector<std::size_t>{0, 3, 7}));
+  for (std::int64_t step = 0; step < 20; ++step) {
+    const Episode e = sample_episode(groups, 3, step, 1, 10);
+    ASSERT_EQ(e.support.size(), 2u);
+    EXPECT_EQ(label[e.support[0]], 1) << "label 0: the smaller class code";
+    EXPECT_EQ(label[e.support[1]], 4);
+    EXPECT_EQ(e.query.size(), 3u) << "2 + 1 other points of classes 1 and 4";
+    for (std::size_t q = 0; q < e.query.size(); ++q) {
+      EXPECT_NE(e.query[q], e.support[0]);
+      EXPECT_NE(e.query[q], e.support[1]);
+      EXPECT_EQ(label[e.query[q]], e.query_label[q] == 0 ? 1 : 4);
+    }
+    const Episode again = sample_episode(groups, 3, step, 1, 10);
+    EXPECT_EQ(again.support, e.support);
+    EXPECT_EQ(again.query, e.query);
+  }
+  EXPECT_THROW(sample_episode(group_by_region({"B", "B"}, {2, 2}), 0, 0, 0, 5), InputError);
+}
+
+// The meta-gradient of second-order MAML is the derivative of the query loss after adaptation:
+// checked against central differences in double precision; the first-order variant drops the
+// second derivatives and differs.
+TEST(Maml, TheMetaGradientEqualsFiniteDifferencesOfTheAdaptedLoss) {
+  torch::manual_seed(11);
+  MamlCnn net(3, 2);
+  net->to(torch::kFloat64);
+  const auto sx = torch::randn({2, 3, 1, 12}, torch::kFloat64), qx = torch::randn({6, 3, 1, 12}, torch::kFloat64);
+  const auto sy = torch::tensor({0, 1}, torch::kInt64), qy = torch::tensor({0, 1, 1, 0, 1, 0}, torch::kInt64);
+  MamlSettings ms;
+  ms.inner_lr = 0.3;
+  ms.inner_steps = 2;
+  auto query_loss = [&](const std::vector<torch::Tensor>& start, bool create_graph) {
+    const auto w = adapt(*net, start, sx, sy, ms, create_graph);
+    return torch::nn::functional::cross_entropy(net->forward_with(qx, w), qy);
+  };
+  auto params = net->parameters();
+  const auto exact = torch::autograd::grad({query_loss(params, true)}, params);
+  const auto first = torch::autograd::grad({query_loss(params, false)}, params, {}, false, false, true);
+  const double eps = 1e-6;
+  double largest = 0, first_order_gap = 0;
+  for (std::size_t k : {0u, 2u, 4u, 6u}) {  // a weight of each convolution and of the head
+    auto flat = params[k].detach().view(-1);
+    for (std::int64_t i = 0; i < 3; ++i) {
+      const double keep = flat[i].item<double>();
+      std::vector<torch::Tensor> plus, minus;
+      for (const auto& p : params) {
+        plus.push_back(p.detach().clone().requires_grad_(true));
+        minus.push_back(p.detach().clone().requires_grad_(true));
+      }
+      plus[k].detach().view(-1)[i] = keep + eps;
+      minus[k].detach().view(-1)[i] = keep - eps;
+      const double numeric =
+          (query_loss(plus, false).item<double>() - query_loss(minus, false).item<double>()) / (2 * eps);
+      const double analytic = exact[k].view(-1)[i].item<double>();
+      EXPECT_NEAR(analytic, numeric, 1e-6 + 1e-4 * std::abs(numeric)) << "parameter " << k << " element " << i;
+      largest = std::max(largest, std::abs(numeric));
+      if (first[k].defined())
+        first_order_gap = std::max(first_order_gap, std::abs(first[k].view(-1)[i].item<double>() - numeric));
+    }
+  }
+  EXPECT_GT(largest, 1e-4) << "the check must not pass on zeros";
+  EXPECT_GT(first_order_gap, 1e-5) << "first-order MAML drops the second derivatives";
+}
+
+TEST(Maml, EpisodicPredictionLabelsEveryPointAndKeepsTheSupport) {
+  torch::manual_seed(2);
+  MamlCnn net(2, 4);
+  // Two regions: R1 with classes 3 and 5 (5 points each), R2 with class 9 only (3 points).
+  std::vector<std::string> region;
+  std::vector<std::int64_t> label;
+  for (int i = 0; i < 10; ++i) {
+    region.push_back("R1");
+    label.push_back(i % 2 == 0 ? 3 : 5);
+  }
+  for (int i = 0; i < 3; ++i) {
+    region.push_back("R2");
+    label.push_back(9);
+  }
+  // Class 5 is bright in channel 1: one support point each is enough after adaptation.
+  auto x = torch::zeros({13, 2, 1, 10});
+  for (int i = 0; i < 13; ++i) x[i][label[static_cast<std::size_t>(i)] == 5 ? 1 : 0] += 2.0;
+  MamlSettings ms;
+  ms.inner_lr = 0.5;
+  ms.inner_steps = 10;
+  std::vector<bool> support;
+  const auto pred = episodic_predict(*net, x, group_by_region(region, label), 13, ms, 4, support);
+  ASSERT_EQ(pred.size(), 13u);
+  EXPECT_EQ(std::count(support.begin(), support.end(), true), 3) << "one per class and region";
+  for (std::size_t i = 0; i < 13; ++i) {
+    EXPECT_EQ(pred[i], label[i]) << "point " << i;
+  }
+  EXPECT_EQ(episodic_predict(*net, x, group_by_region(region, label), 13, ms, 4, support), pred) << "seeded";
 }
 
 }  // namespace
