@@ -46,6 +46,7 @@ const std::vector<ConfigKey>& train_config_keys() {
       {"embedding_l2", "number", 0.01, "tile2vec: weight of the embeddings' mean norm in the loss"},
       {"neighbors", "int", 8, "tile2vec: the anchor's nearest tiles a neighbour is drawn from"},
       {"probe_l2", "number", 1e-4, "tile2vec: L2 penalty of the linear probe"},
+      {"time_steps", "int", 16, "time series of tiles (crop_type_africa): dates sampled per example and sensor"},
       {"inner_lr", "number", 0.1, "maml: learning rate of the inner SGD steps"},
       {"inner_steps", "int", 5, "maml: inner steps on an episode's support points"},
       {"meta_batch", "int", 8, "maml: episodes per outer step"},
@@ -154,6 +155,7 @@ void check_ranges(const json& v, const std::string& where) {
   at_least("norm_sample", 1);
   at_least("k_min", 1);
   at_least("neighbors", 1);
+  at_least("time_steps", 1);
   at_least("inner_steps", 1);
   at_least("meta_batch", 1);
   at_least("episodes", 1);

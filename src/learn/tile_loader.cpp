@@ -106,6 +106,58 @@ class BatchQueue {
 
 }  // namespace
 
+namespace {
+// The dates of one example's time series (T int32 values; other integer types converted).
+void read_dates(const store::StoreReader& store, const store::Field& f, std::size_t row,
+                std::vector<std::int32_t>& dates) {
+  std::vector<std::byte> raw(f.example_bytes());
+  store.read(f.name, row, 1, raw.data());
+  std::vector<float> tmp(f.values_per_example());
+  if (f.type == store::ElementType::int32) {
+    dates.resize(tmp.size());
+    std::memcpy(dates.data(), raw.data(), tmp.size() * sizeof(std::int32_t));
+    return;
+  }
+  to_float(raw.data(), f.type, tmp.size(), tmp.data());
+  dates.assign(tmp.begin(), tmp.end());
+}
+
+std::uint64_t mix64(std::uint64_t z) {
+  z += 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+}  // namespace
+
+std::vector<std::int64_t> pick_steps(const std::int32_t* dates, std::int64_t t, std::int64_t k, bool random,
+                                     std::uint64_t seed, std::int64_t epoch, std::size_t row, std::size_t input) {
+  std::vector<std::int64_t> valid;
+  for (std::int64_t i = 0; i < t; ++i) {
+    if (!dates || dates[i] != 0) valid.push_back(i);
+  }
+  std::vector<std::int64_t> out;
+  const std::int64_t nv = static_cast<std::int64_t>(valid.size());
+  if (nv == 0 || k <= 0) return out;
+  if (random && nv > k) {  // a partial Fisher-Yates shuffle, then time order
+    std::uint64_t st =
+        mix64(seed ^ mix64(static_cast<std::uint64_t>(epoch) * 0x100000001B3ULL ^ mix64(row * 31 + input)));
+    for (std::int64_t i = 0; i < k; ++i) {
+      st = mix64(st);
+      std::swap(
+          valid[static_cast<std::size_t>(i)],
+          valid[static_cast<std::size_t>(i + static_cast<std::int64_t>(st % static_cast<std::uint64_t>(nv - i)))]);
+    }
+    out.assign(valid.begin(), valid.begin() + k);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  for (std::int64_t j = 0; j < k; ++j) {  // evenly spaced (repeating when nv < k)
+    out.push_back(valid[static_cast<std::size_t>(nv >= k ? (2 * j + 1) * nv / (2 * k) : j * nv / k)]);
+  }
+  return out;
+}
+
 InputLayout layout_of(const store::Field& f) {
   InputLayout l;
   l.axes = f.axes;
@@ -119,6 +171,11 @@ InputLayout layout_of(const store::Field& f) {
     l.width = s[1];
   } else if (f.axes == "T" && s.size() == 1) {
     l.width = s[0];
+  } else if (f.axes == "CTHW" && s.size() == 4) {
+    l.channels = s[0];
+    l.steps = s[1];
+    l.height = s[2];
+    l.width = s[3];
   } else if (f.axes == "BTC" && s.size() == 3) {
     l.channels = s[0] * s[2];  // every (band, bin) pair is a channel over time
     l.width = s[1];
@@ -144,7 +201,17 @@ void to_channels_first(const float* raw, const store::Field& f, float* out) {
 std::vector<std::string> tile_inputs(const TaskCard& task, const store::StoreReader& store) {
   std::vector<std::string> out;
   std::int64_t h = -1, w = -1;
+  auto is_dates_of_series = [&](const std::string& name) {
+    const std::string suffix = "_dates";
+    if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      return false;
+    }
+    const std::string base = name.substr(0, name.size() - suffix.size());
+    return std::any_of(task.inputs.begin(), task.inputs.end(),
+                       [&](const InputSpec& i) { return i.name == base && i.axes == "CTHW"; });
+  };
   for (const auto& in : task.inputs) {
+    if (is_dates_of_series(in.name)) continue;
     const store::Field* f = store.schema().find(in.name);
     if (!f || f->group != store::Group::input) {
       fail<InputError>("{}: the store has no input '{}' of task {}", store.path().string(), in.name, task.id);
@@ -152,8 +219,8 @@ std::vector<std::string> tile_inputs(const TaskCard& task, const store::StoreRea
     const InputLayout l = layout_of(*f);
     if (l.axes.empty()) {
       fail<InputError>(
-          "{}: input '{}' has axes {} ({} dimensions); the loader reads C x H x W tiles and C x T, T or B x T x C "
-          "series (time series of tiles are not supported yet)",
+          "{}: input '{}' has axes {} ({} dimensions); the loader reads C x H x W tiles, C x T x H x W time series "
+          "of tiles and C x T, T or B x T x C series",
           store.path().string(), in.name, f->axes, f->shape.size());
     }
     if (h >= 0 && (l.height != h || l.width != w)) {
@@ -179,7 +246,9 @@ TileNormalizer card_normalizer(const TaskCard& task, const store::StoreReader& s
       // Band names for C x H x W and C x T inputs; a T input is its own channel; the (band, bin)
       // channels of a B x T x C histogram have no band name the card could use.
       std::string name = std::to_string(c);
-      if ((f.axes == "CHW" || f.axes == "CT") && c < static_cast<std::int64_t>(f.bands.size())) name = f.bands[c];
+      if ((f.axes == "CHW" || f.axes == "CT" || f.axes == "CTHW") && c < static_cast<std::int64_t>(f.bands.size())) {
+        name = f.bands[c];
+      }
       if (f.axes == "T") name = in;
       channels.emplace_back(in, name);
     }
@@ -269,19 +338,27 @@ void channel_statistics(const store::StoreReader& store, const std::vector<std::
     std::vector<float> v(f.values_per_example()), u(f.values_per_example());
     // Two passes per example keep the sums well conditioned: shift by the first finite value.
     std::vector<double> shift(c, std::nan(""));
+    // A time series of tiles: every valid step's plane of a channel (padding left out).
+    const std::size_t steps = static_cast<std::size_t>(std::max<std::int64_t>(1, l.steps));
+    const store::Field* dates_field = l.steps > 0 ? store.schema().find(in + "_dates") : nullptr;
+    std::vector<std::int32_t> dates(steps, 1);
     for (auto row : rows) {
       store.read(in, row, 1, raw.data());
       to_float(raw.data(), f.type, u.size(), u.data());
       to_channels_first(u.data(), f, v.data());
+      if (dates_field) read_dates(store, *dates_field, row, dates);
       for (std::size_t k = 0; k < c; ++k) {
-        const float* p = v.data() + k * plane;
-        for (std::size_t i = 0; i < plane; ++i) {
-          if (!std::isfinite(p[i])) continue;
-          if (std::isnan(shift[k])) shift[k] = p[i];
-          const double d = p[i] - shift[k];
-          sum[k] += d;
-          sq[k] += d * d;
-          ++count[k];
+        for (std::size_t t = 0; t < steps; ++t) {
+          if (dates[t] == 0) continue;
+          const float* p = v.data() + (k * steps + t) * plane;
+          for (std::size_t i = 0; i < plane; ++i) {
+            if (!std::isfinite(p[i])) continue;
+            if (std::isnan(shift[k])) shift[k] = p[i];
+            const double d = p[i] - shift[k];
+            sum[k] += d;
+            sq[k] += d * d;
+            ++count[k];
+          }
         }
       }
     }
@@ -374,9 +451,21 @@ TileLoader::TileLoader(const store::StoreReader& store, std::vector<std::string>
       fail<InputError>("{}: input '{}' of type {} is not numeric", store.path().string(), in, store::to_string(f.type));
     }
     input_channels_.push_back(l.channels);
+    input_steps_.push_back(l.steps);
     input_types_.push_back(f.type);
     input_fields_.push_back(&f);
-    channels_ += l.channels;
+    const store::Field* dates = l.steps > 0 ? store.schema().find(in + "_dates") : nullptr;
+    if (dates && dates->values_per_example() != static_cast<std::size_t>(l.steps)) {
+      fail<InputError>("{}: '{}_dates' holds {} dates, '{}' has {} steps", store.path().string(), in,
+                       dates->values_per_example(), in, l.steps);
+    }
+    input_dates_.push_back(dates);
+    if (l.steps > 0 && options_.time_steps < 1) {
+      fail<InputError>("{}: input '{}' is a time series of {} steps: the loader needs time_steps > 0",
+                       store.path().string(), in, l.steps);
+    }
+    base_channels_ += l.channels;
+    channels_ += l.steps > 0 ? options_.time_steps * (l.channels + 1) : l.channels;
     height_ = l.height;
     width_ = l.width;
   }
@@ -396,9 +485,10 @@ TileLoader::TileLoader(const store::StoreReader& store, std::vector<std::string>
                      options_.point_label.size(), store.size());
   }
   for (std::size_t t = 0; t < norm_.mean.size(); ++t) {
-    if (norm_.mean[t].size() != static_cast<std::size_t>(channels_) || norm_.std[t].size() != norm_.mean[t].size()) {
-      fail<InputError>("{}: normalization of {} channels for {} stacked channels", store.path().string(),
-                       norm_.mean[t].size(), channels_);
+    if (norm_.mean[t].size() != static_cast<std::size_t>(base_channels_) ||
+        norm_.std[t].size() != norm_.mean[t].size()) {
+      fail<InputError>("{}: normalization of {} channels for {} input channels", store.path().string(),
+                       norm_.mean[t].size(), base_channels_);
     }
   }
   if (norm_.table_of.size() != store.size()) {
@@ -436,9 +526,48 @@ void TileLoader::fill(TileBatch& b, bool augment, std::uint64_t seed, std::int64
     const auto& sd = norm_.std[table];
     // Series are not flipped: time has a direction.
     const int op = augment && height_ > 1 ? augmentation_of(seed, epoch, row) : 0;
-    std::size_t c0 = 0;
+    std::size_t c0 = 0, b0 = 0;  // stacked channel, normalization channel
     for (std::size_t k = 0; k < inputs_.size(); ++k) {
       const std::size_t nc = static_cast<std::size_t>(input_channels_[k]);
+      if (input_steps_[k] > 0) {  // a time series of tiles: sampled steps, then their validity planes
+        const std::int64_t t = input_steps_[k], ks = options_.time_steps;
+        raw.resize(nc * static_cast<std::size_t>(t) * plane * store::element_size(input_types_[k]));
+        values.resize(nc * static_cast<std::size_t>(t) * plane);
+        store_.read(inputs_[k], row, 1, raw.data());
+        to_float(raw.data(), input_types_[k], values.size(), values.data());
+        const std::int32_t* dates = nullptr;
+        if (input_dates_[k]) {
+          read_dates(store_, *input_dates_[k], row, buffers.dates);
+          dates = buffers.dates.data();
+        }
+        const auto steps = pick_steps(dates, t, ks, augment, seed, epoch, row, k);
+        for (std::int64_t j = 0; j < ks; ++j) {
+          for (std::size_t c = 0; c < nc; ++c) {
+            float* dst = out + (static_cast<std::size_t>(e) * static_cast<std::size_t>(channels_) + c0 +
+                                static_cast<std::size_t>(j) * nc + c) *
+                                   plane;
+            if (steps.empty()) {  // no valid date: the band's mean
+              std::fill(dst, dst + plane, 0.0f);
+              continue;
+            }
+            float* src = values.data() + (c * static_cast<std::size_t>(t) + static_cast<std::size_t>(steps[j])) * plane;
+            const float m = mean[b0 + c], inv = 1.0f / sd[b0 + c];
+            float* tmp = op == 0 ? dst : scratch.data();
+            for (std::size_t i = 0; i < plane; ++i) {
+              const float v = (src[i] - m) * inv;
+              tmp[i] = std::isfinite(v) ? v : 0.0f;
+            }
+            if (op != 0) augment_plane(tmp, dst, height_, width_, op);
+          }
+          float* valid = out + (static_cast<std::size_t>(e) * static_cast<std::size_t>(channels_) + c0 +
+                                static_cast<std::size_t>(ks) * nc + static_cast<std::size_t>(j)) *
+                                   plane;
+          std::fill(valid, valid + plane, steps.empty() ? 0.0f : 1.0f);
+        }
+        c0 += static_cast<std::size_t>(ks) * (nc + 1);
+        b0 += nc;
+        continue;
+      }
       raw.resize(nc * plane * store::element_size(input_types_[k]));
       values.resize(nc * plane);
       store_.read(inputs_[k], row, 1, raw.data());
@@ -450,7 +579,7 @@ void TileLoader::fill(TileBatch& b, bool augment, std::uint64_t seed, std::int64
         to_float(raw.data(), input_types_[k], values.size(), values.data());
       }
       for (std::size_t c = 0; c < nc; ++c) {
-        const float m = mean[c0 + c], inv = 1.0f / sd[c0 + c];
+        const float m = mean[b0 + c], inv = 1.0f / sd[b0 + c];
         float* src = values.data() + c * plane;
         for (std::size_t i = 0; i < plane; ++i) {
           const float v = (src[i] - m) * inv;
@@ -464,6 +593,7 @@ void TileLoader::fill(TileBatch& b, bool augment, std::uint64_t seed, std::int64
         }
       }
       c0 += nc;
+      b0 += nc;
     }
     if (mask_out && points) {  // the labelled pixel gets the tile's transform
       float* dst = mask_out + static_cast<std::size_t>(e) * plane;
@@ -488,6 +618,18 @@ void TileLoader::fill(TileBatch& b, bool augment, std::uint64_t seed, std::int64
       }
     }
   }
+}
+
+std::vector<std::int64_t> TileLoader::series_channels() const {
+  std::vector<std::int64_t> out;
+  for (std::size_t k = 0; k < inputs_.size(); ++k) {
+    if (input_steps_[k] > 0) out.push_back(input_channels_[k]);
+  }
+  return out;
+}
+
+bool TileLoader::only_series() const {
+  return std::all_of(input_steps_.begin(), input_steps_.end(), [](std::int64_t t) { return t > 0; });
 }
 
 TileBatch TileLoader::batch(const std::vector<std::size_t>& rows) const {

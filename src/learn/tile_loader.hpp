@@ -44,13 +44,16 @@ void channel_statistics(const store::StoreReader& store, const std::vector<std::
 struct InputLayout {
   std::string axes;
   std::int64_t channels = 1, height = 1, width = 1;
+  std::int64_t steps = 0;  // C x T x H x W time series of tiles: T (the loader samples time_steps of them)
 };
 InputLayout layout_of(const store::Field& field);
 // One example of field (its values as float, in storage order) in the stacked order.
 void to_channels_first(const float* raw, const store::Field& field, float* out);
 
-// The inputs of the card that the models stack: all tiles of one H x W, or all series of one
-// length T. An InputError naming the store when the store lacks one or the shapes differ.
+// The inputs of the card that the models stack: all tiles of one H x W (C x T x H x W time series
+// of tiles among them), or all series of one length T. A T input named `<X>_dates` beside a
+// C x T x H x W input X is X's dates (0: padding), not stacked. An InputError naming the store when
+// the store lacks one or the shapes differ.
 std::vector<std::string> tile_inputs(const TaskCard& task, const store::StoreReader& store);
 
 // The rows of a pass in order: shuffled by (seed, epoch) with a Fisher-Yates shuffle over a
@@ -62,6 +65,12 @@ std::vector<std::size_t> pass_order(std::vector<std::size_t> rows, bool shuffle,
 // bits 0-1: quarter turns counter-clockwise); tiles that are not square only mirror (bit 0:
 // left-right, bit 1: up-down).
 int augmentation_of(std::uint64_t seed, std::int64_t epoch, std::size_t row);
+
+// The `k` time steps sampled from a series of `t` steps whose dates are `dates` (0: padding; all
+// valid when dates is null), in time order: in training a random subset drawn by (seed, epoch, row,
+// input), otherwise evenly spaced; fewer valid steps than k repeat evenly. Empty when no step is valid.
+std::vector<std::int64_t> pick_steps(const std::int32_t* dates, std::int64_t t, std::int64_t k, bool random,
+                                     std::uint64_t seed, std::int64_t epoch, std::size_t row, std::size_t input);
 
 // Applies augmentation `op` to one H x W plane (src and dst distinct).
 void augment_plane(const float* src, float* dst, std::int64_t h, std::int64_t w, int op);
@@ -83,6 +92,10 @@ struct LoaderOptions {
   // (point_row, point_col), which holds the label (a NaN label or a position outside the tile: all -1).
   // Used instead of mask when point_label is not empty.
   std::vector<double> point_label, point_row, point_col;
+  // C x T x H x W inputs: the time steps sampled per example (required for them). Each such input
+  // is stacked as time_steps x C planes (step-major) and then time_steps planes of 1 (a sampled
+  // step) or 0 (none: the series has no valid date).
+  std::int64_t time_steps = 0;
 };
 
 class TileLoader {
@@ -92,6 +105,10 @@ class TileLoader {
   std::int64_t channels() const { return channels_; }
   std::int64_t height() const { return height_; }
   std::int64_t width() const { return width_; }
+  // C of each C x T x H x W input, in stacking order (empty when there is none).
+  std::vector<std::int64_t> series_channels() const;
+  // Whether every stacked input is a C x T x H x W time series of tiles.
+  bool only_series() const;
 
   // One pass over rows: batches in pass order, each handed to consume on the calling thread;
   // consume returning false ends the pass early. Reading and decoding run on the loader's threads.
@@ -105,7 +122,10 @@ class TileLoader {
   void fill(TileBatch& b, bool augment, std::uint64_t seed, std::int64_t epoch) const;
   const store::StoreReader& store_;
   std::vector<std::string> inputs_;
-  std::vector<std::int64_t> input_channels_;
+  std::vector<std::int64_t> input_channels_;      // C of each input (its base channels)
+  std::vector<std::int64_t> input_steps_;         // T of a C x T x H x W input, else 0
+  std::vector<const store::Field*> input_dates_;  // its `<name>_dates` field, if any
+  std::int64_t base_channels_ = 0;                // channels of the normalization (C per input)
   std::vector<store::ElementType> input_types_;
   std::vector<const store::Field*> input_fields_;
   store::ElementType mask_type_ = store::ElementType::uint8;
@@ -115,6 +135,7 @@ class TileLoader {
   struct Scratch {
     std::vector<std::byte> raw;
     std::vector<float> values, scratch, reorder;
+    std::vector<std::int32_t> dates;
   };
   mutable tbb::enumerable_thread_specific<Scratch, tbb::cache_aligned_allocator<Scratch>, tbb::ets_no_key> scratch_;
 };

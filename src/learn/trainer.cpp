@@ -28,6 +28,7 @@
 #include "sbench/learn/torch_env.hpp"
 #include "sbench/learn/train.hpp"
 #include "sbench/store/store.hpp"
+#include "temporal_unet.hpp"
 #include "tile2vec.hpp"
 #include "tile_loader.hpp"
 #include "unet.hpp"
@@ -102,6 +103,8 @@ struct RunInfo {
   std::vector<double> fallback_mean, fallback_std;
   std::int64_t channels = 0, height = 0, width = 0;
   std::int64_t hist_bins = 1, hist_bands = 0;  // the CNN-LSTM: channels c * bins + b hold band c's bin b
+  std::vector<std::int64_t> series_channels;   // C of each C x T x H x W input (the temporal U-Net)
+  std::int64_t time_steps = 0;                 // dates sampled per series
 
   json to_json() const {
     return {{"task", task},
@@ -122,7 +125,9 @@ struct RunInfo {
             {"height", height},
             {"width", width},
             {"hist_bins", hist_bins},
-            {"hist_bands", hist_bands}};
+            {"hist_bands", hist_bands},
+            {"series_channels", series_channels},
+            {"time_steps", time_steps}};
   }
   static RunInfo from_json(const json& j, const std::string& file) {
     try {
@@ -146,6 +151,8 @@ struct RunInfo {
       r.width = j.at("width");
       r.hist_bins = j.value("hist_bins", std::int64_t{1});
       r.hist_bands = j.value("hist_bands", std::int64_t{0});
+      r.series_channels = j.value("series_channels", std::vector<std::int64_t>{});
+      r.time_steps = j.value("time_steps", std::int64_t{0});
       return r;
     } catch (const json::exception& e) {
       fail<InputError>("{}: not a run description of sbench train: {}", file, e.what());
@@ -202,6 +209,9 @@ Model make_model(const TrainConfig& cfg, const RunInfo& info) {
       fail<UsageError>("model unet predicts masks; {} of {} is one value per example (use resnet18 or resnet34)",
                        info.target, info.task);
     }
+    if (!info.series_channels.empty()) {  // time series of tiles: per-date encoders, temporal pooling
+      return TemporalUNet(info.series_channels, info.time_steps, output_count(info), cfg.integer("width")).ptr();
+    }
     return UNet(info.channels, output_count(info), cfg.integer("width")).ptr();
   }
   if (m == "tile2vec") {
@@ -210,6 +220,9 @@ Model make_model(const TrainConfig& cfg, const RunInfo& info) {
                        info.dense ? "a mask" : "a regression target");
     }
     return Tile2Vec(info.channels, info.classes, cfg.integer("width")).ptr();
+  }
+  if (!info.series_channels.empty()) {
+    fail<UsageError>("{} has time series of tiles: use --set model=unet (the temporal U-Net)", info.task);
   }
   if (m == "resnet18" || m == "resnet34") {
     if (info.dense) fail<UsageError>("{} of {} is a mask: use --set model=unet", info.target, info.task);
@@ -784,6 +797,7 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
   lo.batch_size = static_cast<std::size_t>(cfg.integer("batch_size"));
   lo.threads = static_cast<int>(cfg.integer("loader_threads"));
   lo.prefetch = static_cast<int>(cfg.integer("prefetch"));
+  lo.time_steps = cfg.integer("time_steps");
   lo.pin_memory = device.is_cuda();
   lo.mask = info.dense ? mask_target->name : "";
   // Weakly supervised runs validate on the dense mask with a loader of their own.
@@ -827,6 +841,11 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
   info.channels = loader.channels();
   info.height = loader.height();
   info.width = loader.width();
+  info.series_channels = loader.series_channels();
+  info.time_steps = info.series_channels.empty() ? 0 : cfg.integer("time_steps");
+  if (!info.series_channels.empty() && !loader.only_series()) {
+    fail<InputError>("{}: time series of tiles and plain tiles together are not supported", s.path().string());
+  }
   // Histograms stacked first (crop yield's B x T x C `hist`): the CNN-LSTM's bins and bands.
   if (const store::Field* f = s.schema().find(info.inputs.front()); f && f->axes == "BTC") {
     info.hist_bins = f->shape[0];
@@ -1062,6 +1081,7 @@ std::string predict(const TaskCard& task, const PredictRequest& r) {
   lo.batch_size = static_cast<std::size_t>(cfg.integer("batch_size"));
   lo.threads = static_cast<int>(cfg.integer("loader_threads"));
   lo.prefetch = static_cast<int>(cfg.integer("prefetch"));
+  lo.time_steps = cfg.integer("time_steps");
   lo.pin_memory = device.is_cuda();
   TileLoader loader(s, info.inputs, std::move(norm), lo);
   if (loader.channels() != info.channels || loader.height() != info.height || loader.width() != info.width) {

@@ -273,6 +273,103 @@ TEST(TileLoader, ChannelStatisticsOfTheSampledExamples) {
   }
 }
 
+TEST(TileLoader, TimeStepsAreEvenlySpacedInEvaluationAndDrawnInTraining) {
+  // Valid dates at steps 2, 3, 5, 8, 9, 12 of 16.
+  std::vector<std::int32_t> dates(16, 0);
+  for (int t : {2, 3, 5, 8, 9, 12}) dates[static_cast<std::size_t>(t)] = 20170101 + t;
+  // Evenly spaced: positions (2j + 1) * 6 / 6 = 0.5, 1.5, 2.5 -> valid[0], valid[1]... for k = 6;
+  // for k = 3: (2j + 1) * 6 / 6 -> 1, 3, 5 -> steps 3, 8, 12.
+  EXPECT_EQ(pick_steps(dates.data(), 16, 3, false, 0, 0, 0, 0), (std::vector<std::int64_t>{3, 8, 12}));
+  EXPECT_EQ(pick_steps(dates.data(), 16, 6, false, 0, 0, 0, 0), (std::vector<std::int64_t>{2, 3, 5, 8, 9, 12}));
+  // More wanted than valid: repeated evenly, j * 6 / 8 -> 0, 0, 1, 2, 3, 3, 4, 5.
+  EXPECT_EQ(pick_steps(dates.data(), 16, 8, false, 0, 0, 0, 0), (std::vector<std::int64_t>{2, 2, 3, 5, 8, 8, 9, 12}));
+  EXPECT_TRUE(pick_steps(std::vector<std::int32_t>(16, 0).data(), 16, 4, false, 0, 0, 0, 0).empty());
+  EXPECT_EQ(pick_steps(nullptr, 4, 2, false, 0, 0, 0, 0), (std::vector<std::int64_t>{1, 3})) << "no dates: all valid";
+  // Training: a subset of valid steps in time order, fixed by (seed, epoch, row, input).
+  std::set<std::vector<std::int64_t>> seen;
+  for (int epoch = 0; epoch < 20; ++epoch) {
+    const auto got = pick_steps(dates.data(), 16, 3, true, 7, epoch, 5, 1);
+    ASSERT_EQ(got.size(), 3u);
+    EXPECT_TRUE(std::is_sorted(got.begin(), got.end()));
+    EXPECT_EQ(std::set<std::int64_t>(got.begin(), got.end()).size(), 3u) << "no repeats when enough are valid";
+    for (auto t : got) EXPECT_NE(dates[static_cast<std::size_t>(t)], 0);
+    EXPECT_EQ(pick_steps(dates.data(), 16, 3, true, 7, epoch, 5, 1), got);
+    seen.insert(got);
+  }
+  EXPECT_GT(seen.size(), 5u) << "other epochs draw other steps";
+}
+
+// Crop type's three sensors: every sampled plane equals the stored one at the picked date,
+// normalized with the card's constants of the tile's country, then the validity planes.
+TEST(TileLoader, TimeSeriesOfTilesStackTheSampledDatesOfEachSensor) {
+  test::TempDir dir;
+  test::write_tile_store(dir / "ct.h5", "crop_type_africa", 3, [](store::Example& e, int r) {
+    auto* s1 = e.as<float>("s1");
+    auto* s2 = e.as<std::int32_t>("s2");
+    auto* planet = e.as<std::int32_t>("planet");
+    auto* d1 = e.as<std::int32_t>("s1_dates");
+    auto* d2 = e.as<std::int32_t>("s2_dates");
+    for (int t = 0; t < 256; ++t) {
+      d1[t] = t < 10 ? 20170101 + t : 0;
+      d2[t] = (r != 2 && t >= 3 && t < 7) ? 20170201 + t : 0;  // tile 2: no Sentinel-2 date at all
+      for (int i = 0; i < 4096; ++i) {
+        for (int c = 0; c < 3; ++c) s1[(c * 256 + t) * 4096 + i] = static_cast<float>(c * 1000 + t);
+        for (int c = 0; c < 10; ++c) s2[(c * 256 + t) * 4096 + i] = c * 1000 + t * 10;
+      }
+    }
+    std::fill(planet, planet + 4 * 256 * 4096, 0);
+    e.set("country", std::string(r == 1 ? "southsudan" : "ghana"));
+  });
+  store::StoreReader s(dir / "ct.h5");
+  const auto& task = TaskRegistry::builtin().get("crop_type_africa");
+  const auto inputs = tile_inputs(task, s);
+  EXPECT_EQ(inputs, (std::vector<std::string>{"s1", "s2", "planet"})) << "dates are not stacked";
+  LoaderOptions o;
+  o.batch_size = 3;
+  o.time_steps = 2;
+  TileLoader loader(s, inputs,
+                    card_normalizer(task, s, inputs, std::vector<double>(17, 0.0), std::vector<double>(17, 1.0)), o);
+  EXPECT_EQ(loader.channels(), 2 * (3 + 1) + 2 * (10 + 1) + 2 * (4 + 1));
+  EXPECT_EQ(loader.series_channels(), (std::vector<std::int64_t>{3, 10, 4}));
+  const auto b = loader.batch({0, 1, 2});
+  const auto& norm = task.normalization;
+  auto constants = [&](const std::string& input, const std::string& country, std::size_t band) {
+    for (const auto& n : norm) {
+      if (n.input == input && n.select_equals && *n.select_equals == country)
+        return std::make_pair(n.mean[band], n.std[band]);
+    }
+    return std::make_pair(0.0, 1.0);
+  };
+  for (int r = 0; r < 3; ++r) {
+    const std::string country = r == 1 ? "southsudan" : "ghana";
+    // s1: 10 valid steps, k = 2: (2j + 1) * 10 / 4 -> 2, 7.
+    for (int j = 0; j < 2; ++j)
+      for (int c = 0; c < 3; ++c) {
+        const auto [m, sd] = constants("s1", country, static_cast<std::size_t>(c));
+        const int t = j == 0 ? 2 : 7;
+        EXPECT_NEAR(b.x[r][j * 3 + c][10][20].item<double>(), (c * 1000 + t - m) / sd, 1e-3)
+            << r << " " << j << " " << c;
+      }
+    EXPECT_EQ(b.x[r][6][0][0].item<float>(), 1.0f);
+    EXPECT_EQ(b.x[r][7][63][63].item<float>(), 1.0f);
+    // s2 starts at channel 8: valid steps 3..6, k = 2: (2j + 1) * 4 / 4 -> 1, 3 -> steps 4, 6.
+    for (int j = 0; j < 2; ++j)
+      for (int c = 0; c < 10; ++c) {
+        const auto [m, sd] = constants("s2", country, static_cast<std::size_t>(c));
+        const int t = j == 0 ? 4 : 6;
+        const double want = r == 2 ? 0.0 : (c * 1000 + t * 10 - m) / sd;
+        EXPECT_NEAR(b.x[r][8 + j * 10 + c][5][5].item<double>(), want, 1e-3) << r << " " << j << " " << c;
+      }
+    EXPECT_EQ(b.x[r][28][0][0].item<float>(), r == 2 ? 0.0f : 1.0f) << "validity of tile " << r;
+    EXPECT_EQ(b.x[r][29][0][0].item<float>(), r == 2 ? 0.0f : 1.0f);
+  }
+  o.time_steps = 0;
+  EXPECT_THROW(
+      TileLoader(s, inputs,
+                 card_normalizer(task, s, inputs, std::vector<double>(17, 0.0), std::vector<double>(17, 1.0)), o),
+      InputError);
+}
+
 TEST(TileLoader, MasksGetTheTransformOfTheirTile) {
   test::TempDir dir;
   // Cropland tiles and masks whose every value is known; the mask is not symmetric.

@@ -15,6 +15,7 @@
 #include "gp.hpp"
 #include "maml.hpp"
 #include "sbench/core/error.hpp"
+#include "temporal_unet.hpp"
 #include "test_support.hpp"
 #include "tile2vec.hpp"
 
@@ -306,6 +307,42 @@ TEST(Maml, EpisodicPredictionLabelsEveryPointAndKeepsTheSupport) {
     EXPECT_EQ(pred[i], label[i]) << "point " << i;
   }
   EXPECT_EQ(episodic_predict(*net, x, group_by_region(region, label), 13, ms, 4, support), pred) << "seeded";
+}
+
+// The temporal U-Net pools dates: their order does not matter, invalid dates do not count, and a
+// sensor without any valid date contributes zeros.
+TEST(TemporalUNet, PoolingIgnoresDateOrderAndInvalidDates) {
+  torch::manual_seed(9);
+  TemporalUNet net(std::vector<std::int64_t>{3, 2}, 4, 5, 4);
+  net->eval();
+  const std::int64_t n = 2, h = 20, w = 20;
+  // Sensor 1: 4 x 3 planes + 4 validity planes; sensor 2: 4 x 2 + 4.
+  auto x = torch::randn({n, 4 * 4 + 4 * 3, h, w});
+  x.narrow(1, 12, 4).fill_(1.0);
+  x.narrow(1, 12 + 3, 1).fill_(0.0);  // sensor 1's last date is padding
+  x.narrow(1, 24, 4).fill_(1.0);
+  const auto out = net->forward(x);
+  EXPECT_EQ(out.sizes(), (std::vector<std::int64_t>{n, 5, h, w}));
+  // Swap sensor 1's dates 0 and 2 (their bands move together; both valid).
+  auto swapped = x.clone();
+  swapped.narrow(1, 0, 3).copy_(x.narrow(1, 6, 3));
+  swapped.narrow(1, 6, 3).copy_(x.narrow(1, 0, 3));
+  EXPECT_TRUE(torch::allclose(net->forward(swapped), out, 1e-5, 1e-5));
+  // The padded date's values are ignored.
+  auto padded = x.clone();
+  padded.narrow(1, 9, 3).fill_(100.0);
+  EXPECT_TRUE(torch::allclose(net->forward(padded), out, 1e-5, 1e-5));
+  // ... but a valid date's are not.
+  auto changed = x.clone();
+  changed.narrow(1, 3, 3).fill_(100.0);
+  EXPECT_FALSE(torch::allclose(net->forward(changed), out, 1e-3, 1e-3));
+  // No valid date for sensor 2: its pooled maps are zeros.
+  auto none = x.clone();
+  none.narrow(1, 24, 4).fill_(0.0);
+  const auto pooled = net->pooled(none);
+  EXPECT_EQ(pooled.size(1), 2 * 4 * 2);
+  EXPECT_EQ(pooled.narrow(1, 8, 8).abs().max().item<float>(), 0.0f);
+  EXPECT_THROW(net->forward(torch::randn({1, 27, h, w})), UsageError);
 }
 
 }  // namespace

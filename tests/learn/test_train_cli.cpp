@@ -499,6 +499,66 @@ TEST(Train, MamlLearnsOneShotEpisodesAcrossRegions) {
   EXPECT_LT(log_lines(once).back()["val"]["kappa"].get<double>(), best - 0.3);
 }
 
+// Crop type (Ghana): each quadrant of a tile is one crop, which raises one Sentinel-2 band on the
+// tile's few valid dates; the first row is unlabelled. The temporal U-Net samples 3 dates per sensor.
+TEST(Train, TheTemporalUNetSegmentsCropTypesFromTimeSeriesOfTiles) {
+  test::TempDir dir;
+  test::write_tile_store(dir / "ct.h5", "crop_type_africa", 15, [](store::Example& e, int r) {
+    auto* s1 = e.as<float>("s1");
+    auto* s2 = e.as<std::int32_t>("s2");
+    auto* planet = e.as<std::int32_t>("planet");
+    auto* d1 = e.as<std::int32_t>("s1_dates");
+    auto* d2 = e.as<std::int32_t>("s2_dates");
+    auto* dp = e.as<std::int32_t>("planet_dates");
+    auto* truth = e.as<std::uint8_t>("truth");
+    std::fill(s1, s1 + 3 * 256 * 4096, 0.0f);
+    std::fill(s2, s2 + 10 * 256 * 4096, 0);
+    std::fill(planet, planet + 4 * 256 * 4096, 0);
+    for (int t = 0; t < 256; ++t) d1[t] = d2[t] = dp[t] = t < 6 ? 20170301 + 10 * t : 0;
+    for (int i = 0; i < 64; ++i)
+      for (int j = 0; j < 64; ++j) {
+        const int crop = 1 + ((i / 32) * 2 + j / 32 + r) % 4;
+        truth[i * 64 + j] = static_cast<std::uint8_t>(i == 0 ? 0 : crop);
+        for (int t = 0; t < 6; ++t) {
+          for (int c = 0; c < 10; ++c) {
+            s2[(c * 256 + t) * 4096 + i * 64 + j] = 2000 + (c == crop ? 2500 : 0) + 40 * ((i * 3 + j * 5 + t + c) % 7);
+          }
+          for (int c = 0; c < 3; ++c) s1[(c * 256 + t) * 4096 + i * 64 + j] = -12.0f + 0.1f * ((i + j + c) % 5);
+          for (int c = 0; c < 4; ++c) planet[(c * 256 + t) * 4096 + i * 64 + j] = 1200 + 10 * ((i + c) % 3);
+        }
+      }
+    e.set("country", std::string("ghana"));
+  });
+  const fs::path run = dir / "run";
+  auto r = test::run_sbench(
+      small({"train", "crop_type_africa", "--store", (dir / "ct.h5").string(), "--out", run.string(), "--epochs", "8",
+             "--set", "time_steps=3", "--set", "width=4", "--set", "batch_size=3", "--set", "lr=0.01"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("crop_type_africa truth: unet"), std::string::npos) << r.out;
+  const auto info = nlohmann::json::parse(test::read_file(run / "run.json"));
+  EXPECT_EQ(info["series_channels"], (std::vector<int>{3, 10, 4}));
+  EXPECT_EQ(info["channels"], 3 * 4 + 3 * 11 + 3 * 5);
+  const auto lines = log_lines(run);
+  ASSERT_EQ(lines.size(), 8u);
+  const double first = lines.front()["train_loss"], last = lines.back()["train_loss"];
+  EXPECT_LT(last, 0.7 * first) << "train loss " << first << " -> " << last;
+  ASSERT_TRUE(lines.back()["val"].contains("f1_macro")) << lines.back().dump();
+  const fs::path pred = dir / "ct_pred.h5", metrics = dir / "ct.json";
+  r = test::run_sbench({"predict", "--run", run.string(), "--store", (dir / "ct.h5").string(), "--out", pred.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = test::run_sbench({"eval", "crop_type_africa", "--pred", pred.string(), "--truth", (dir / "ct.h5").string(),
+                        "--out", metrics.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto m = nlohmann::json::parse(test::read_file(metrics));
+  EXPECT_EQ(m["n"], 3);
+  EXPECT_GT(m["metrics"]["accuracy"].get<double>(), 0.5) << m.dump();
+  // Plain tiles for a time series are refused with the model to use.
+  r = test::run_sbench(small({"train", "crop_type_africa", "--store", (dir / "ct.h5").string(), "--out",
+                              (dir / "bad").string(), "--set", "model=resnet18"}));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("use --set model=unet"), std::string::npos) << r.err;
+}
+
 TEST(Train, PredictWritesASubmissionThatEvalAccepts) {
   test::TempDir dir;
   write_kiln(dir / "kiln.h5", 30);
