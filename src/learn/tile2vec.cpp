@@ -143,10 +143,22 @@ std::vector<std::size_t> triplet_rows(const std::vector<std::size_t>& rows,
     splitmix(s);
     const auto& near = neighbours[i];
     const std::size_t j = near.empty() ? i : near[splitmix(s) % near.size()];
-    std::size_t m = i;
-    for (int tries = 0; tries < 64; ++tries) {
-      m = splitmix(s) % n;
-      if (m != i && std::find(near.begin(), near.end(), m) == near.end()) break;
+    // The distant tile: uniform over the tiles that are neither the anchor nor its neighbours.
+    const std::size_t others = n - 1 - near.size();
+    if (others == 0) {
+      fail<InputError>(
+          "Tile2Vec: every other training tile is a neighbour of tile {} ({} tiles, {} neighbours each); "
+          "lower neighbors",
+          i, n, near.size());
+    }
+    auto excluded = [&](std::size_t m) { return m == i || std::find(near.begin(), near.end(), m) != near.end(); };
+    std::size_t m = splitmix(s) % n;
+    for (int tries = 0; tries < 64 && excluded(m); ++tries) m = splitmix(s) % n;  // rejection: uniform
+    if (excluded(m)) {  // few others (tiny stores): the k-th of them in index order
+      std::size_t left = splitmix(s) % others;
+      for (m = 0;; ++m) {
+        if (!excluded(m) && left-- == 0) break;
+      }
     }
     out.push_back(rows[i]);
     out.push_back(rows[j]);

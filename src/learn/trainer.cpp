@@ -367,6 +367,46 @@ double dense_metric_of(const std::string& id, const RunInfo& info, const Inferre
   return confusion_metric(id, c);
 }
 
+// Where and when the examples `which` are, for the GP: lat/lon when the store has them, else the
+// (country, region) group; the year. An InputError naming the example when one is missing.
+GpSites gp_sites(const store::StoreReader& s, const std::vector<std::size_t>& which) {
+  GpSites g;
+  const bool loc = s.schema().find("lat") && s.schema().find("lon");
+  if (!s.schema().find("year"))
+    fail<InputError>("{}: the GP correction needs the year of each example", s.path().string());
+  const auto year = s.read_numbers("year");
+  g.year = torch::empty({static_cast<std::int64_t>(which.size())}, torch::kFloat64);
+  if (loc) {
+    const auto lat = s.read_numbers("lat"), lon = s.read_numbers("lon");
+    g.loc = torch::empty({static_cast<std::int64_t>(which.size()), 2}, torch::kFloat64);
+    for (std::size_t i = 0; i < which.size(); ++i) {
+      if (!std::isfinite(lat[which[i]]) || !std::isfinite(lon[which[i]])) {
+        fail<InputError>("{}: example {} has no lat/lon for the GP correction", s.path().string(), s.ids()[which[i]]);
+      }
+      g.loc[static_cast<std::int64_t>(i)][0] = lat[which[i]];
+      g.loc[static_cast<std::int64_t>(i)][1] = lon[which[i]];
+    }
+  } else {
+    if (!s.schema().find("region")) {
+      fail<InputError>("{}: the GP correction needs lat/lon or a region of each example", s.path().string());
+    }
+    const auto region = s.read_strings("region");
+    const auto country = s.schema().find("country") ? s.read_strings("country") : std::vector<std::string>(s.size());
+    g.group = torch::empty({static_cast<std::int64_t>(which.size())}, torch::kInt64);
+    for (std::size_t i = 0; i < which.size(); ++i) {
+      g.group[static_cast<std::int64_t>(i)] =
+          static_cast<std::int64_t>(std::hash<std::string>{}(country[which[i]] + "\x1f" + region[which[i]]) >> 1);
+    }
+  }
+  for (std::size_t i = 0; i < which.size(); ++i) {
+    if (!std::isfinite(year[which[i]])) {
+      fail<InputError>("{}: example {} has no year for the GP correction", s.path().string(), s.ids()[which[i]]);
+    }
+    g.year[static_cast<std::int64_t>(i)] = year[which[i]];
+  }
+  return g;
+}
+
 // The Gaussian-process correction (docs/training.md): predictions of `rows` in target units from
 // the model's last-layer features, with the labelled training rows as the GP's data.
 std::vector<double> gp_predictions(TileModel& model, const TileLoader& loader, const store::StoreReader& s,
@@ -384,43 +424,6 @@ std::vector<double> gp_predictions(TileModel& model, const TileLoader& loader, c
     });
     return torch::cat(parts);
   };
-  auto sites = [&](const std::vector<std::size_t>& which) {
-    GpSites g;
-    const bool loc = s.schema().find("lat") && s.schema().find("lon");
-    if (!s.schema().find("year"))
-      fail<InputError>("{}: the GP correction needs the year of each example", s.path().string());
-    const auto year = s.read_numbers("year");
-    g.year = torch::empty({static_cast<std::int64_t>(which.size())}, torch::kFloat64);
-    if (loc) {
-      const auto lat = s.read_numbers("lat"), lon = s.read_numbers("lon");
-      g.loc = torch::empty({static_cast<std::int64_t>(which.size()), 2}, torch::kFloat64);
-      for (std::size_t i = 0; i < which.size(); ++i) {
-        if (!std::isfinite(lat[which[i]]) || !std::isfinite(lon[which[i]])) {
-          fail<InputError>("{}: example {} has no lat/lon for the GP correction", s.path().string(), s.ids()[which[i]]);
-        }
-        g.loc[static_cast<std::int64_t>(i)][0] = lat[which[i]];
-        g.loc[static_cast<std::int64_t>(i)][1] = lon[which[i]];
-      }
-    } else {
-      if (!s.schema().find("region")) {
-        fail<InputError>("{}: the GP correction needs lat/lon or a region of each example", s.path().string());
-      }
-      const auto region = s.read_strings("region");
-      const auto country = s.schema().find("country") ? s.read_strings("country") : std::vector<std::string>(s.size());
-      g.group = torch::empty({static_cast<std::int64_t>(which.size())}, torch::kInt64);
-      for (std::size_t i = 0; i < which.size(); ++i) {
-        g.group[static_cast<std::int64_t>(i)] =
-            static_cast<std::int64_t>(std::hash<std::string>{}(country[which[i]] + "\x1f" + region[which[i]]) >> 1);
-      }
-    }
-    for (std::size_t i = 0; i < which.size(); ++i) {
-      if (!std::isfinite(year[which[i]])) {
-        fail<InputError>("{}: example {} has no year for the GP correction", s.path().string(), s.ids()[which[i]]);
-      }
-      g.year[static_cast<std::int64_t>(i)] = year[which[i]];
-    }
-    return g;
-  };
   auto y = torch::empty({static_cast<std::int64_t>(train_rows.size())}, torch::kFloat64);
   for (std::size_t i = 0; i < train_rows.size(); ++i) {
     y[static_cast<std::int64_t>(i)] = (truth[train_rows[i]] - info.target_mean) / info.target_std;
@@ -432,7 +435,7 @@ std::vector<double> gp_predictions(TileModel& model, const TileLoader& loader, c
   gp.sigma_e = cfg.number("gp_sigma_e");
   gp.sigma_b = cfg.number("gp_sigma_b");
   auto head = model.head();
-  const auto mean = gp_correct(features(train_rows), y, sites(train_rows), features(rows), sites(rows),
+  const auto mean = gp_correct(features(train_rows), y, gp_sites(s, train_rows), features(rows), gp_sites(s, rows),
                                head->weight.detach().to(torch::kCPU), head->bias.detach().to(torch::kCPU), gp)
                         .contiguous();
   std::vector<double> out(rows.size());
@@ -546,7 +549,8 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& cfg, 
                                    torch::optim::SGDOptions(lr).momentum(cfg.number("momentum")).weight_decay(decay))};
   };
   groups.push_back(group(model.backbone_parameters(), wd));
-  groups.push_back(group(model.head_parameters(), head_wd));
+  // Tile2Vec's probe is fitted by L-BFGS after each epoch, not by this optimizer.
+  if (!dynamic_cast<Tile2VecImpl*>(&model)) groups.push_back(group(model.head_parameters(), head_wd));
   if (o == "adam") return std::make_unique<torch::optim::Adam>(std::move(groups), torch::optim::AdamOptions(lr));
   if (o == "adamw") return std::make_unique<torch::optim::AdamW>(std::move(groups), torch::optim::AdamWOptions(lr));
   return std::make_unique<torch::optim::SGD>(std::move(groups), torch::optim::SGDOptions(lr));
@@ -756,7 +760,11 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
       fail<UsageError>("model unet predicts masks; {} of {} is one value per example{} (use resnet18 or resnet34)",
                        target.name, task.id, mask_target ? " and not a binary label of the mask" : "");
     }
-    const bool point = target.name == "point_label" && s.schema().find("point_row") && s.schema().find("point_col");
+    const bool point = target.name == "point_label";
+    if (point && (!s.schema().find("point_row") || !s.schema().find("point_col"))) {
+      fail<InputError>("{}: target point_label needs the labelled pixel's point_row and point_col meta",
+                       s.path().string());
+    }
     info.weak = point ? "point" : "image";
     info.weak_target = target.name;
     info.target = mask_target->name;
@@ -860,6 +868,22 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
   Model model = make_model(cfg, info);
   model->to(device);
   auto optimizer = make_optimizer(cfg, *model);
+  // Data the run needs beyond the tiles, checked before the run folder is made.
+  PointSet maml_train, maml_val;  // MAML: the train and val points in memory, grouped by region
+  if (maml) {
+    maml_train = load_points(loader, s, train_rows, truth, device);
+    if (!val_rows.empty()) maml_val = load_points(loader, s, val_rows, truth, device);
+    sample_episode(maml_train.groups, 0, 0, 0, 1);  // refuses a split without a usable region
+  }
+  if (tile2vec) {  // refuses too few tiles, or neighbours that leave no distant tile
+    std::vector<std::size_t> all(unlabelled_rows.size());
+    std::iota(all.begin(), all.end(), std::size_t{0});
+    triplet_rows(unlabelled_rows, neighbours, all, seed, 0);
+  }
+  if (cfg.flag("gp")) {
+    gp_sites(s, train_rows);
+    gp_sites(s, val_rows);
+  }
 
   fs::create_directories(out);
   write_json(config_path, cfg.json());  // a resume may have raised epochs
@@ -876,12 +900,6 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
   const std::int64_t steps_per_epoch =
       maml ? (cfg.integer("episodes") + cfg.integer("meta_batch") - 1) / cfg.integer("meta_batch")
            : (static_cast<std::int64_t>(tile2vec ? unlabelled_rows.size() : train_rows.size()) + bs - 1) / bs;
-  // MAML: the train and val points in memory, grouped by region.
-  PointSet maml_train, maml_val;
-  if (maml) {
-    maml_train = load_points(loader, s, train_rows, truth, device);
-    if (!val_rows.empty()) maml_val = load_points(loader, s, val_rows, truth, device);
-  }
   const std::int64_t total_steps = steps_per_epoch * epochs;
   const std::string metric = task.primary_metric;
   const bool up = higher_is_better(metric);

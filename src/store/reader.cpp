@@ -372,6 +372,10 @@ void StoreReader::read_raw_chunks(std::size_t k, std::size_t begin, std::size_t 
   }
 }
 
+bool StoreReader::decodes_chunks(const std::string& field) const {
+  return impl_->raw[impl_->schema.index(field)] != RawChunks::no;
+}
+
 std::vector<double> StoreReader::read_numbers(const std::string& field) const {
   const auto& m = *impl_;
   std::size_t k = 0;

@@ -12,9 +12,11 @@
 #include <sstream>
 #include <thread>
 
+#include "maml.hpp"
 #include "resnet.hpp"
 #include "sbench/core/csv.hpp"
 #include "test_support.hpp"
+#include "tile2vec.hpp"
 #include "tile_stores.hpp"
 
 namespace sbench {
@@ -347,7 +349,9 @@ TEST(Train, TheSeriesTasksAndLandCoverTilesLearn) {
 }
 
 // Tile2Vec on land_cover_rep: tiles of six land covers in six areas, each cover with its own
-// brightness per band; the encoder learns from triplets by location only, the probe from the labels.
+// brightness per band; the encoder learns from triplets by location only (its triplet loss falls),
+// the probe from the labels. (These covers are easy: a probe on untrained features separates them
+// too; the test shows the mechanics, not that triplets beat random features.)
 TEST(Train, Tile2VecLearnsFromNeighboursAndItsProbeClassifies) {
   test::TempDir dir;
   test::write_tile_store(dir / "rep.h5", "land_cover_rep", 150, [](store::Example& e, int r) {
@@ -445,9 +449,13 @@ TEST(Train, TheCnnLstmLearnsYieldsAndTheGpCorrectsRegionOffsets) {
   EXPECT_NEAR(nlohmann::json::parse(test::read_file(metrics))["metrics"]["rmse"].get<double>(),
               gp["val_with_gp"].get<double>(), 1e-3);
   // Classification targets have nothing to correct.
-  r = test::run_sbench(small({"train", "brick_kiln", "--store", (dir / "yield.h5").string(), "--out",
+  write_kiln(dir / "kiln.h5", 10);
+  r = test::run_sbench(small({"train", "brick_kiln", "--store", (dir / "kiln.h5").string(), "--out",
                               (dir / "bad").string(), "--set", "gp=true"}));
-  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--set gp=true corrects regression outputs; label of brick_kiln is binary"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(dir / "bad"));
 }
 
 // MAML on land_cover_ood: each region holds three of six classes, and which band a class raises
@@ -497,6 +505,17 @@ TEST(Train, MamlLearnsOneShotEpisodesAcrossRegions) {
                               "--epochs", "1", "--set", "model=maml", "--set", "episodes=1", "--set", "meta_batch=1"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_LT(log_lines(once).back()["val"]["kappa"].get<double>(), best - 0.3);
+  // Regions of a single class give no episode: refused before a run folder exists.
+  test::write_tile_store(dir / "flat.h5", "land_cover_ood", 40, [](store::Example& e, int i) {
+    e.set("land_cover", 1 + (i / 10) % 3);
+    e.set("region", "region_" + std::to_string(i / 10));
+  });
+  r = test::run_sbench(small({"train", "land_cover_ood", "--store", (dir / "flat.h5").string(), "--out",
+                              (dir / "flat").string(), "--set", "model=maml"}));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no region of the train split has two classes with two points each"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(dir / "flat"));
 }
 
 // Crop type (Ghana): each quadrant of a tile is one crop, which raises one Sentinel-2 band on the
@@ -557,6 +576,67 @@ TEST(Train, TheTemporalUNetSegmentsCropTypesFromTimeSeriesOfTiles) {
                               (dir / "bad").string(), "--set", "model=resnet18"}));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("use --set model=unet"), std::string::npos) << r.err;
+}
+
+// The episodic and triplet runs resume exactly: a run of 2 epochs equals one of 1 epoch resumed
+// to 2 (constant rate, so raising epochs does not stretch a schedule), every parameter and buffer.
+TEST(Train, MamlAndTile2VecRunsResumeToTheSameWeights) {
+  test::TempDir dir;
+  test::write_tile_store(dir / "ood.h5", "land_cover_ood", 200, [](store::Example& e, int i) {
+    const int g = i / 20, k = (i % 20) % 3;
+    float* x = e.as<float>("x");
+    for (int c = 0; c < 8; ++c)
+      for (int t = 0; t < 46; ++t) x[c * 46 + t] = 0.2f + 0.1f * test::pattern(i + c, t, c) + (c == k ? 0.3f : 0.0f);
+    e.set("land_cover", k + 1);
+    e.set("region", "region_" + std::to_string(g));
+    e.split = g < 7 ? store::kTrain : store::kVal;
+  });
+  test::write_tile_store(dir / "rep.h5", "land_cover_rep", 40, [](store::Example& e, int r) {
+    auto* x = e.as<std::uint8_t>("x");
+    for (int i = 0; i < 40000; ++i) x[i] = static_cast<std::uint8_t>((i * 7 + r * 13) % 200);
+    e.set("land_cover", r % 2);
+    e.set("lat", 36.5 + 0.01 * r);
+    e.set("lon", -120.0 + 0.003 * (r % 4));
+  });
+  struct Case {
+    std::string task, store, model;
+  };
+  for (const Case& c : {Case{"land_cover_ood", "ood.h5", "maml"}, Case{"land_cover_rep", "rep.h5", "tile2vec"}}) {
+    auto args = [&](const fs::path& out, const std::string& epochs) {
+      return small({"train", c.task, "--store", (dir / c.store).string(), "--out", out.string(), "--epochs", epochs,
+                    "--set", "model=" + c.model, "--set", "schedule=constant", "--set", "episodes=24", "--set",
+                    "meta_batch=4", "--set", "neighbors=3"});
+    };
+    const fs::path whole = dir / (c.model + "-whole"), parts = dir / (c.model + "-parts");
+    auto r = test::run_sbench(args(whole, "2"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = test::run_sbench(args(parts, "1"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto resumed = args(parts, "2");
+    resumed.push_back("--resume");
+    r = test::run_sbench(resumed);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto load = [&](const fs::path& file) {
+      std::shared_ptr<torch::nn::Module> m;
+      if (c.model == "maml") {
+        m = learn::MamlCnn(8, 8).ptr();
+      } else {
+        m = learn::Tile2Vec(4, 256, 8).ptr();
+      }
+      torch::serialize::InputArchive root, a;
+      root.load_from(file.string());
+      root.read("model", a);
+      m->load(a);
+      std::map<std::string, torch::Tensor> out;
+      for (const auto& p : m->named_parameters()) out[p.key()] = p.value();
+      for (const auto& b : m->named_buffers()) out[b.key()] = b.value();
+      return out;
+    };
+    const auto a = load(whole / "checkpoint.pt"), b = load(parts / "checkpoint.pt");
+    ASSERT_EQ(a.size(), b.size());
+    for (const auto& [name, t] : a) EXPECT_TRUE(torch::equal(t, b.at(name))) << c.model << ": " << name;
+    EXPECT_EQ(log_lines(whole).back()["train_loss"], log_lines(parts).back()["train_loss"]) << c.model;
+  }
 }
 
 TEST(Train, PredictWritesASubmissionThatEvalAccepts) {

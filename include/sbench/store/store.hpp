@@ -75,7 +75,6 @@ class StoreWriter {
   void discard();
 
  private:
-  void read_raw_chunks(std::size_t field, std::size_t begin, std::size_t count, void* dst) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
@@ -107,6 +106,9 @@ class StoreReader {
   // compressed chunk read under HDF5's lock, inflated and unshuffled outside it (in parallel when
   // threads read at once); chunks of other filters or types go through H5Dread under the lock.
   void read(const std::string& field, std::size_t begin, std::size_t count, void* dst) const;
+  // Whether read() decodes this field's chunks itself (archive layout, one chunk per example,
+  // shuffle + deflate, deflate or no filter, native type) rather than through H5Dread.
+  bool decodes_chunks(const std::string& field) const;
   // A scalar field of every example converted to double (NaN stays NaN).
   std::vector<double> read_numbers(const std::string& field) const;
   // A string field of every example.
