@@ -40,6 +40,10 @@ void write_dhs(const fs::path& path, int n) {
     e.set("year", 2010);
     e.set("asset_index", nl / 20.0);
     e.set("water_index", nl / 100.0);
+    e.set("under5_mort", 120.0 - nl);
+    e.set("women_bmi", 20.0 + nl / 25.0);
+    e.set("women_edu", nl / 10.0);
+    e.set("sanitation_index", 5.0 - nl / 50.0);
   });
 }
 
@@ -202,6 +206,8 @@ TEST(Train, TheLossFallsOnEachTileTask) {
   };
   for (const Case& c :
        {Case{"poverty", "dhs.h5", "asset_index"}, Case{"water", "dhs.h5", "water_index"},
+        Case{"child_mortality", "dhs.h5", "under5_mort"}, Case{"women_bmi", "dhs.h5", "women_bmi"},
+        Case{"women_edu", "dhs.h5", "women_edu"}, Case{"sanitation", "dhs.h5", "sanitation_index"},
         Case{"brick_kiln", "kiln.h5", "label"}, Case{"poverty_change", "pairs.h5", "asset_index_diff"}}) {
     const fs::path run = dir / ("run-" + c.task);
     const auto r = test::run_sbench(small({"train", c.task, "--store", (dir / c.store).string(), "--out", run.string(),
