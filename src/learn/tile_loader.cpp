@@ -139,7 +139,8 @@ std::vector<std::int64_t> pick_steps(const std::int32_t* dates, std::int64_t t, 
   std::vector<std::int64_t> out;
   const std::int64_t nv = static_cast<std::int64_t>(valid.size());
   if (nv == 0 || k <= 0) return out;
-  if (random && nv > k) {  // a partial Fisher-Yates shuffle, then time order
+  if (nv <= k) return valid;
+  if (random) {  // a partial Fisher-Yates shuffle, then time order
     std::uint64_t st =
         mix64(seed ^ mix64(static_cast<std::uint64_t>(epoch) * 0x100000001B3ULL ^ mix64(row * 31 + input)));
     for (std::int64_t i = 0; i < k; ++i) {
@@ -152,9 +153,7 @@ std::vector<std::int64_t> pick_steps(const std::int32_t* dates, std::int64_t t, 
     std::sort(out.begin(), out.end());
     return out;
   }
-  for (std::int64_t j = 0; j < k; ++j) {  // evenly spaced (repeating when nv < k)
-    out.push_back(valid[static_cast<std::size_t>(nv >= k ? (2 * j + 1) * nv / (2 * k) : j * nv / k)]);
-  }
+  for (std::int64_t j = 0; j < k; ++j) out.push_back(valid[static_cast<std::size_t>((2 * j + 1) * nv / (2 * k))]);
   return out;
 }
 
@@ -230,6 +229,21 @@ std::vector<std::string> tile_inputs(const TaskCard& task, const store::StoreRea
     h = l.height;
     w = l.width;
     out.push_back(in.name);
+    // A time series' dates, when the card has them: T integers per example.
+    if (l.steps > 0 && std::any_of(task.inputs.begin(), task.inputs.end(),
+                                   [&](const InputSpec& i) { return i.name == in.name + "_dates"; })) {
+      const store::Field* d = store.schema().find(in.name + "_dates");
+      using T = store::ElementType;
+      const T ints[] = {T::int32, T::uint32, T::int16, T::uint16, T::int8, T::uint8};
+      if (!d || d->values_per_example() != static_cast<std::size_t>(l.steps) ||
+          std::find(std::begin(ints), std::end(ints), d->type) == std::end(ints)) {
+        fail<InputError>(
+            "{}: input '{}' needs '{}_dates' with {} integer dates per example (0: padding){}", store.path().string(),
+            in.name, in.name, l.steps,
+            d ? fmt::format("; the store's has {} values of {}", d->values_per_example(), store::to_string(d->type))
+              : std::string("; the store has none"));
+      }
+    }
   }
   return out;
 }
@@ -499,7 +513,7 @@ TileLoader::TileLoader(const store::StoreReader& store, std::vector<std::string>
   if (options_.prefetch < 1) options_.prefetch = 1;
 }
 
-void TileLoader::fill(TileBatch& b, bool augment, std::uint64_t seed, std::int64_t epoch) const {
+void TileLoader::fill(TileBatch& b, bool train, bool augment, std::uint64_t seed, std::int64_t epoch) const {
   const std::int64_t n = static_cast<std::int64_t>(b.rows.size());
   auto opts = torch::TensorOptions().dtype(torch::kFloat32);
   if (options_.pin_memory) opts = opts.pinned_memory(true);
@@ -531,30 +545,33 @@ void TileLoader::fill(TileBatch& b, bool augment, std::uint64_t seed, std::int64
       const std::size_t nc = static_cast<std::size_t>(input_channels_[k]);
       if (input_steps_[k] > 0) {  // a time series of tiles: sampled steps, then their validity planes
         const std::int64_t t = input_steps_[k], ks = options_.time_steps;
-        raw.resize(nc * static_cast<std::size_t>(t) * plane * store::element_size(input_types_[k]));
-        values.resize(nc * static_cast<std::size_t>(t) * plane);
+        const std::size_t esize = store::element_size(input_types_[k]);
+        raw.resize(nc * static_cast<std::size_t>(t) * plane * esize);
         store_.read(inputs_[k], row, 1, raw.data());
-        to_float(raw.data(), input_types_[k], values.size(), values.data());
         const std::int32_t* dates = nullptr;
         if (input_dates_[k]) {
           read_dates(store_, *input_dates_[k], row, buffers.dates);
           dates = buffers.dates.data();
         }
-        const auto steps = pick_steps(dates, t, ks, augment, seed, epoch, row, k);
+        const auto steps = pick_steps(dates, t, ks, train, seed, epoch, row, k);
+        values.resize(plane);
         for (std::int64_t j = 0; j < ks; ++j) {
+          const bool used = j < static_cast<std::int64_t>(steps.size());
           for (std::size_t c = 0; c < nc; ++c) {
             float* dst = out + (static_cast<std::size_t>(e) * static_cast<std::size_t>(channels_) + c0 +
                                 static_cast<std::size_t>(j) * nc + c) *
                                    plane;
-            if (steps.empty()) {  // no valid date: the band's mean
+            if (!used) {  // an empty slot
               std::fill(dst, dst + plane, 0.0f);
               continue;
             }
-            float* src = values.data() + (c * static_cast<std::size_t>(t) + static_cast<std::size_t>(steps[j])) * plane;
+            // Only the picked plane is converted.
+            const std::size_t at = (c * static_cast<std::size_t>(t) + static_cast<std::size_t>(steps[j])) * plane;
+            to_float(raw.data() + at * esize, input_types_[k], plane, values.data());
             const float m = mean[b0 + c], inv = 1.0f / sd[b0 + c];
             float* tmp = op == 0 ? dst : scratch.data();
             for (std::size_t i = 0; i < plane; ++i) {
-              const float v = (src[i] - m) * inv;
+              const float v = (values[i] - m) * inv;
               tmp[i] = std::isfinite(v) ? v : 0.0f;
             }
             if (op != 0) augment_plane(tmp, dst, height_, width_, op);
@@ -562,7 +579,7 @@ void TileLoader::fill(TileBatch& b, bool augment, std::uint64_t seed, std::int64
           float* valid = out + (static_cast<std::size_t>(e) * static_cast<std::size_t>(channels_) + c0 +
                                 static_cast<std::size_t>(ks) * nc + static_cast<std::size_t>(j)) *
                                    plane;
-          std::fill(valid, valid + plane, steps.empty() ? 0.0f : 1.0f);
+          std::fill(valid, valid + plane, used ? 1.0f : 0.0f);
         }
         c0 += static_cast<std::size_t>(ks) * (nc + 1);
         b0 += nc;
@@ -635,7 +652,7 @@ bool TileLoader::only_series() const {
 TileBatch TileLoader::batch(const std::vector<std::size_t>& rows) const {
   TileBatch b;
   b.rows = rows;
-  fill(b, false, 0, 0);
+  fill(b, false, false, 0, 0);
   return b;
 }
 
@@ -676,7 +693,7 @@ void TileLoader::pass(const std::vector<std::size_t>& rows, bool shuffle, bool a
                                                             b.rows.assign(
                                                                 order.begin() + static_cast<std::ptrdiff_t>(begin),
                                                                 order.begin() + static_cast<std::ptrdiff_t>(end));
-                                                            fill(b, augment, seed, epoch);
+                                                            fill(b, shuffle, augment, seed, epoch);
                                                             return b;
                                                           }) &
                 tbb::make_filter<TileBatch, void>(tbb::filter_mode::serial_in_order, [&](TileBatch b) {
@@ -701,6 +718,9 @@ void TileLoader::pass(const std::vector<std::size_t>& rows, bool shuffle, bool a
   stop = true;
   queue.close();
   producer.join();
+  // Each pass runs on a new producer thread, which fills batches too: without this, its buffers
+  // would stay in scratch_ after it ended, one set per pass.
+  scratch_.clear();
   if (error) std::rethrow_exception(error);
 }
 

@@ -66,9 +66,10 @@ std::vector<std::size_t> pass_order(std::vector<std::size_t> rows, bool shuffle,
 // left-right, bit 1: up-down).
 int augmentation_of(std::uint64_t seed, std::int64_t epoch, std::size_t row);
 
-// The `k` time steps sampled from a series of `t` steps whose dates are `dates` (0: padding; all
-// valid when dates is null), in time order: in training a random subset drawn by (seed, epoch, row,
-// input), otherwise evenly spaced; fewer valid steps than k repeat evenly. Empty when no step is valid.
+// At most `k` time steps sampled from a series of `t` steps whose dates are `dates` (0: padding;
+// all valid when dates is null), in time order: with more than k valid steps, in training a random
+// subset drawn by (seed, epoch, row, input), otherwise evenly spaced; with k or fewer, every valid
+// step once. Empty when no step is valid.
 std::vector<std::int64_t> pick_steps(const std::int32_t* dates, std::int64_t t, std::int64_t k, bool random,
                                      std::uint64_t seed, std::int64_t epoch, std::size_t row, std::size_t input);
 
@@ -94,7 +95,7 @@ struct LoaderOptions {
   std::vector<double> point_label, point_row, point_col;
   // C x T x H x W inputs: the time steps sampled per example (required for them). Each such input
   // is stacked as time_steps x C planes (step-major) and then time_steps planes of 1 (a sampled
-  // step) or 0 (none: the series has no valid date).
+  // step) or 0 (an empty slot: the series has fewer valid dates; its planes are 0).
   std::int64_t time_steps = 0;
 };
 
@@ -119,7 +120,8 @@ class TileLoader {
   TileBatch batch(const std::vector<std::size_t>& rows) const;
 
  private:
-  void fill(TileBatch& b, bool augment, std::uint64_t seed, std::int64_t epoch) const;
+  // train: a training pass (random dates of time series); augment: flips and turns.
+  void fill(TileBatch& b, bool train, bool augment, std::uint64_t seed, std::int64_t epoch) const;
   const store::StoreReader& store_;
   std::vector<std::string> inputs_;
   std::vector<std::int64_t> input_channels_;      // C of each input (its base channels)
@@ -135,7 +137,7 @@ class TileLoader {
   struct Scratch {
     std::vector<std::byte> raw;
     std::vector<float> values, scratch, reorder;
-    std::vector<std::int32_t> dates;
+    std::vector<std::int32_t> dates;  // of a time series of tiles
   };
   mutable tbb::enumerable_thread_specific<Scratch, tbb::cache_aligned_allocator<Scratch>, tbb::ets_no_key> scratch_;
 };

@@ -187,8 +187,8 @@ Model make_model(const TrainConfig& cfg, const RunInfo& info) {
   }
   if (m == "cnn_lstm") {
     if (!series)
-      fail<UsageError>("model cnn_lstm reads series; {} has {} x {} tiles (use resnet18, resnet34 or unet)", info.task,
-                       info.height, info.width);
+      fail<UsageError>("model cnn_lstm reads series; {} has {} x {} tiles (use {})", info.task, info.height, info.width,
+                       info.series_channels.empty() ? "resnet18, resnet34 or unet" : "unet");
     if (info.dense) fail<UsageError>("model cnn_lstm predicts one value per example; {} is a mask", info.target);
     return CnnLstm(info.channels, output_count(info), info.hist_bins,
                    info.hist_bands > 0 ? info.hist_bands : info.channels, cfg.integer("width"))
@@ -196,8 +196,8 @@ Model make_model(const TrainConfig& cfg, const RunInfo& info) {
   }
   if (m == "cnn1d") {
     if (!series)
-      fail<UsageError>("model cnn1d reads series; {} has {} x {} tiles (use resnet18, resnet34 or unet)", info.task,
-                       info.height, info.width);
+      fail<UsageError>("model cnn1d reads series; {} has {} x {} tiles (use {})", info.task, info.height, info.width,
+                       info.series_channels.empty() ? "resnet18, resnet34 or unet" : "unet");
     if (info.dense) fail<UsageError>("model cnn1d predicts one value per example; {} is a mask", info.target);
     return Cnn1d(info.channels, output_count(info), cfg.integer("width")).ptr();
   }
@@ -793,12 +793,31 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
       if (!(info.target_std > 0)) info.target_std = 1;
     }
     // Statistics of an evenly spaced sample of the training split, for the channels the card
-    // does not normalize (and recorded for all).
+    // does not normalize. Inputs whose every channel the card normalizes for every example are not
+    // sampled (their entries are 0 and 1): crop type's series would cost a full decode each.
     std::vector<std::size_t> sample;
     const std::size_t want =
         std::min<std::size_t>(train_rows.size(), static_cast<std::size_t>(cfg.integer("norm_sample")));
     for (std::size_t i = 0; i < want; ++i) sample.push_back(train_rows[i * train_rows.size() / want]);
-    channel_statistics(s, info.inputs, sample, info.fallback_mean, info.fallback_std);
+    std::vector<std::int64_t> widths;
+    for (const auto& in : info.inputs) widths.push_back(layout_of(s.schema().field(in)).channels);
+    const std::int64_t total = std::accumulate(widths.begin(), widths.end(), std::int64_t{0});
+    const TileNormalizer uncovered = card_normalizer(task, s, info.inputs, std::vector<double>(total, std::nan("")),
+                                                     std::vector<double>(total, std::nan("")));
+    info.fallback_mean.clear();
+    info.fallback_std.clear();
+    std::int64_t at = 0;
+    for (std::size_t k = 0; k < info.inputs.size(); ++k) {
+      bool covered = true;
+      for (const auto& table : uncovered.mean) {
+        for (std::int64_t c = at; c < at + widths[k]; ++c) covered = covered && !std::isnan(table[c]);
+      }
+      std::vector<double> m(widths[k], 0.0), sd(widths[k], 1.0);
+      if (!covered) channel_statistics(s, {info.inputs[k]}, sample, m, sd);
+      info.fallback_mean.insert(info.fallback_mean.end(), m.begin(), m.end());
+      info.fallback_std.insert(info.fallback_std.end(), sd.begin(), sd.end());
+      at += widths[k];
+    }
   }
   TileNormalizer norm = card_normalizer(task, s, info.inputs, info.fallback_mean, info.fallback_std);
   LoaderOptions lo;

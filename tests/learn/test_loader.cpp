@@ -277,12 +277,11 @@ TEST(TileLoader, TimeStepsAreEvenlySpacedInEvaluationAndDrawnInTraining) {
   // Valid dates at steps 2, 3, 5, 8, 9, 12 of 16.
   std::vector<std::int32_t> dates(16, 0);
   for (int t : {2, 3, 5, 8, 9, 12}) dates[static_cast<std::size_t>(t)] = 20170101 + t;
-  // Evenly spaced: positions (2j + 1) * 6 / 6 = 0.5, 1.5, 2.5 -> valid[0], valid[1]... for k = 6;
-  // for k = 3: (2j + 1) * 6 / 6 -> 1, 3, 5 -> steps 3, 8, 12.
+  // Evenly spaced, k = 3 of 6: positions (2j + 1) * 6 / (2 * 3) -> 1, 3, 5 -> steps 3, 8, 12.
   EXPECT_EQ(pick_steps(dates.data(), 16, 3, false, 0, 0, 0, 0), (std::vector<std::int64_t>{3, 8, 12}));
   EXPECT_EQ(pick_steps(dates.data(), 16, 6, false, 0, 0, 0, 0), (std::vector<std::int64_t>{2, 3, 5, 8, 9, 12}));
-  // More wanted than valid: repeated evenly, j * 6 / 8 -> 0, 0, 1, 2, 3, 3, 4, 5.
-  EXPECT_EQ(pick_steps(dates.data(), 16, 8, false, 0, 0, 0, 0), (std::vector<std::int64_t>{2, 2, 3, 5, 8, 8, 9, 12}));
+  // More wanted than valid: each valid step once (the loader leaves the other slots empty).
+  EXPECT_EQ(pick_steps(dates.data(), 16, 8, true, 0, 0, 0, 0), (std::vector<std::int64_t>{2, 3, 5, 8, 9, 12}));
   EXPECT_TRUE(pick_steps(std::vector<std::int32_t>(16, 0).data(), 16, 4, false, 0, 0, 0, 0).empty());
   EXPECT_EQ(pick_steps(nullptr, 4, 2, false, 0, 0, 0, 0), (std::vector<std::int64_t>{1, 3})) << "no dates: all valid";
   // Training: a subset of valid steps in time order, fixed by (seed, epoch, row, input).
@@ -313,7 +312,8 @@ TEST(TileLoader, TimeSeriesOfTilesStackTheSampledDatesOfEachSensor) {
       d1[t] = t < 10 ? 20170101 + t : 0;
       d2[t] = (r != 2 && t >= 3 && t < 7) ? 20170201 + t : 0;  // tile 2: no Sentinel-2 date at all
       for (int i = 0; i < 4096; ++i) {
-        for (int c = 0; c < 3; ++c) s1[(c * 256 + t) * 4096 + i] = static_cast<float>(c * 1000 + t);
+        // s1 varies along rows (so a flip or turn shows), s2 is constant per plane.
+        for (int c = 0; c < 3; ++c) s1[(c * 256 + t) * 4096 + i] = static_cast<float>(c * 1000 + t) + 0.01f * (i / 64);
         for (int c = 0; c < 10; ++c) s2[(c * 256 + t) * 4096 + i] = c * 1000 + t * 10;
       }
     }
@@ -347,7 +347,7 @@ TEST(TileLoader, TimeSeriesOfTilesStackTheSampledDatesOfEachSensor) {
       for (int c = 0; c < 3; ++c) {
         const auto [m, sd] = constants("s1", country, static_cast<std::size_t>(c));
         const int t = j == 0 ? 2 : 7;
-        EXPECT_NEAR(b.x[r][j * 3 + c][10][20].item<double>(), (c * 1000 + t - m) / sd, 1e-3)
+        EXPECT_NEAR(b.x[r][j * 3 + c][10][20].item<double>(), (c * 1000 + t + 0.1 - m) / sd, 1e-3)
             << r << " " << j << " " << c;
       }
     EXPECT_EQ(b.x[r][6][0][0].item<float>(), 1.0f);
@@ -363,6 +363,39 @@ TEST(TileLoader, TimeSeriesOfTilesStackTheSampledDatesOfEachSensor) {
     EXPECT_EQ(b.x[r][28][0][0].item<float>(), r == 2 ? 0.0f : 1.0f) << "validity of tile " << r;
     EXPECT_EQ(b.x[r][29][0][0].item<float>(), r == 2 ? 0.0f : 1.0f);
   }
+  // PlanetScope (channels 30-39) has no valid date: zeros and empty slots.
+  EXPECT_EQ(b.x.narrow(1, 30, 10).abs().max().item<float>(), 0.0f);
+  // A training pass: random dates of each series, and every plane of an example flipped and turned
+  // as its augmentation says (s1 varies along rows, so the transform shows).
+  std::size_t seen = 0;
+  loader.pass({0, 1, 2}, true, true, 5, 3, [&](TileBatch& tb) -> bool {
+    for (std::size_t e = 0; e < tb.rows.size(); ++e) {
+      const std::size_t r = tb.rows[e];
+      const int op = augmentation_of(5, 3, r);
+      std::vector<std::int32_t> d1(256, 0);
+      for (int t = 0; t < 10; ++t) d1[static_cast<std::size_t>(t)] = 20170101 + t;
+      const auto steps = pick_steps(d1.data(), 256, 2, true, 5, 3, r, 0);
+      const std::string country = r == 1 ? "southsudan" : "ghana";
+      for (int j = 0; j < 2; ++j) {
+        const auto [m, sd] = constants("s1", country, 1);
+        std::vector<float> plane(4096), want(4096);
+        for (int i = 0; i < 4096; ++i) {
+          plane[static_cast<std::size_t>(i)] = static_cast<float>(
+              (1000.0 + static_cast<double>(steps[static_cast<std::size_t>(j)]) + 0.01f * (i / 64) - m) / sd);
+        }
+        augment_plane(plane.data(), want.data(), 64, 64, op);
+        const auto got = tb.x[static_cast<std::int64_t>(e)][j * 3 + 1].contiguous();
+        for (int i = 0; i < 4096; i += 97) {
+          EXPECT_NEAR(got.data_ptr<float>()[i], want[static_cast<std::size_t>(i)], 1e-4) << r << " op " << op;
+        }
+      }
+      ++seen;
+    }
+    return true;
+  });
+  EXPECT_EQ(seen, 3u);
+  EXPECT_TRUE(augmentation_of(5, 3, 0) != 0 || augmentation_of(5, 3, 1) != 0 || augmentation_of(5, 3, 2) != 0)
+      << "the pass must transform some tile";
   o.time_steps = 0;
   EXPECT_THROW(
       TileLoader(s, inputs,

@@ -462,6 +462,18 @@ TEST(Train, TheCnnLstmLearnsYieldsAndTheGpCorrectsRegionOffsets) {
   EXPECT_NE(r.err.find("--set gp=true corrects regression outputs; label of brick_kiln is binary"), std::string::npos)
       << r.err;
   EXPECT_FALSE(fs::exists(dir / "bad"));
+  // The GP's places are checked before the first epoch: a DHS cluster without coordinates.
+  test::write_tile_store(dir / "dhs.h5", "poverty", 10, [](store::Example& e, int i) {
+    e.set("asset_index", i * 0.1);
+    e.set("year", 2010);
+    e.set("lat", i == 5 ? std::nan("") : 10.0 + i);
+    e.set("lon", 30.0);
+  });
+  r = test::run_sbench(small({"train", "poverty", "--store", (dir / "dhs.h5").string(), "--out",
+                              (dir / "nolat").string(), "--set", "gp=true"}));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("example poverty-0005 has no lat/lon for the GP correction"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "nolat"));
 }
 
 // MAML on land_cover_ood: each region holds three of six classes, and which band a class raises
