@@ -526,8 +526,25 @@ void TileLoader::fill(TileBatch& b, bool train, bool augment, std::uint64_t seed
     mask_out = b.y.data_ptr<float>();
   }
   const std::size_t plane = static_cast<std::size_t>(height_ * width_);
-  // Buffers reused per thread across batches and owned by the loader (freed with it).
-  Scratch& buffers = scratch_.local();
+  // Buffers reused across batches and owned by the loader (freed with it): one set per concurrent fill.
+  std::unique_ptr<Scratch> held;
+  {
+    std::lock_guard<std::mutex> lock(scratch_mutex_);
+    if (!scratch_.empty()) {
+      held = std::move(scratch_.back());
+      scratch_.pop_back();
+    }
+  }
+  if (!held) held = std::make_unique<Scratch>();
+  struct GiveBack {
+    const TileLoader& loader;
+    std::unique_ptr<Scratch>& set;
+    ~GiveBack() {
+      std::lock_guard<std::mutex> lock(loader.scratch_mutex_);
+      loader.scratch_.push_back(std::move(set));
+    }
+  } give_back{*this, held};
+  Scratch& buffers = *held;
   auto& raw = buffers.raw;
   auto& values = buffers.values;
   auto& scratch = buffers.scratch;
@@ -718,9 +735,6 @@ void TileLoader::pass(const std::vector<std::size_t>& rows, bool shuffle, bool a
   stop = true;
   queue.close();
   producer.join();
-  // Each pass runs on a new producer thread, which fills batches too: without this, its buffers
-  // would stay in scratch_ after it ended, one set per pass.
-  scratch_.clear();
   if (error) std::rethrow_exception(error);
 }
 

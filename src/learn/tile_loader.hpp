@@ -8,11 +8,12 @@
 // LibTorch.
 #pragma once
 
-#include <tbb/enumerable_thread_specific.h>
 #include <torch/torch.h>
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -139,7 +140,11 @@ class TileLoader {
     std::vector<float> values, scratch, reorder;
     std::vector<std::int32_t> dates;  // of a time series of tiles
   };
-  mutable tbb::enumerable_thread_specific<Scratch, tbb::cache_aligned_allocator<Scratch>, tbb::ets_no_key> scratch_;
+  // Buffers reused across batches: a fill takes one set and gives it back, so there are as many
+  // sets as fills ever ran at once (not one per thread that ever filled: each pass has a new
+  // producer thread).
+  mutable std::mutex scratch_mutex_;
+  mutable std::vector<std::unique_ptr<Scratch>> scratch_;
 };
 
 }  // namespace sbench::learn
