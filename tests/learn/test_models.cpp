@@ -250,6 +250,8 @@ TEST(Maml, TheMetaGradientEqualsFiniteDifferencesOfTheAdaptedLoss) {
     const auto w = adapt(*net, start, sx, sy, ms, create_graph);
     return torch::nn::functional::cross_entropy(net->forward_with(qx, w), qy);
   };
+  EXPECT_EQ(net->forward(qx).sizes(), (std::vector<std::int64_t>{6, 2})) << "two logits per point";
+  EXPECT_EQ(net->forward_with(qx.squeeze(2), net->parameters()).sizes(), (std::vector<std::int64_t>{6, 2}));
   auto params = net->parameters();
   const auto exact = torch::autograd::grad({query_loss(params, true)}, params);
   const auto first = torch::autograd::grad({query_loss(params, false)}, params, {}, false, false, true);
