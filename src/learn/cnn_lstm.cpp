@@ -51,11 +51,7 @@ std::vector<torch::Tensor> CnnLstmImpl::head_parameters() {
 }
 
 std::vector<torch::Tensor> CnnLstmImpl::backbone_parameters() {
-  std::vector<torch::Tensor> out;
-  for (const auto& p : named_parameters()) {
-    if (p.key().rfind("fc.", 0) != 0) out.push_back(p.value());
-  }
-  return out;
+  return parameters_outside("fc.");
 }
 
 }  // namespace sbench::learn

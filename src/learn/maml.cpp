@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 
+#include "random.hpp"
 #include "sbench/core/error.hpp"
 
 namespace sbench::learn {
@@ -70,12 +71,6 @@ std::vector<RegionPoints> group_by_region(const std::vector<std::string>& region
 }
 
 namespace {
-std::uint64_t mix(std::uint64_t z) {
-  z += 0x9E3779B97F4A7C15ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 // FNV-1a: the same on every platform (std::hash is not).
 std::uint64_t text_hash(const std::string& s) {
   std::uint64_t h = 1469598103934665603ULL;
@@ -97,8 +92,8 @@ Episode sample_episode(const std::vector<RegionPoints>& groups, std::uint64_t se
     fail<InputError>("no region of the train split has two classes with two points each: nothing to meta-train on");
   }
   std::uint64_t state =
-      mix(seed) ^ mix(static_cast<std::uint64_t>(step) * 0x100000001B3ULL + static_cast<std::uint64_t>(task));
-  auto next = [&] { return state = mix(state); };
+      mix64(seed) ^ mix64(static_cast<std::uint64_t>(step) * 0x100000001B3ULL + static_cast<std::uint64_t>(task));
+  auto next = [&] { return state = mix64(state); };
   const RegionPoints& r = groups[eligible[next() % eligible.size()]];
   std::vector<std::size_t> classes;
   for (std::size_t c = 0; c < r.classes.size(); ++c) {
@@ -136,7 +131,7 @@ std::vector<std::int64_t> episodic_predict(MamlCnnImpl& model, const torch::Tens
       all.insert(all.end(), g.points[c].begin(), g.points[c].end());
       const auto& pts = g.points[c];
       shot.push_back(
-          pts[mix(seed ^ mix(text_hash(g.region)) ^ mix(static_cast<std::uint64_t>(g.classes[c]))) % pts.size()]);
+          pts[mix64(seed ^ mix64(text_hash(g.region)) ^ mix64(static_cast<std::uint64_t>(g.classes[c]))) % pts.size()]);
     }
     std::sort(all.begin(), all.end());
     if (g.classes.size() == 1) {

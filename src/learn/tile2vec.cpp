@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "random.hpp"
 #include "sbench/core/error.hpp"
 
 namespace sbench::learn {
@@ -122,15 +123,6 @@ std::vector<std::vector<std::size_t>> nearest_neighbours(const std::vector<doubl
   return out;
 }
 
-namespace {
-std::uint64_t splitmix(std::uint64_t& s) {
-  std::uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-}  // namespace
-
 std::vector<std::size_t> triplet_rows(const std::vector<std::size_t>& rows,
                                       const std::vector<std::vector<std::size_t>>& neighbours,
                                       const std::vector<std::size_t>& order, std::uint64_t seed, std::int64_t epoch) {
@@ -140,9 +132,9 @@ std::vector<std::size_t> triplet_rows(const std::vector<std::size_t>& rows,
   out.reserve(order.size() * 3);
   for (std::size_t i : order) {
     std::uint64_t s = seed * 0x2545F4914F6CDD1DULL ^ (static_cast<std::uint64_t>(epoch) << 32) ^ (i * 0x9E3779B9ULL);
-    splitmix(s);
+    splitmix64(s);
     const auto& near = neighbours[i];
-    const std::size_t j = near.empty() ? i : near[splitmix(s) % near.size()];
+    const std::size_t j = near.empty() ? i : near[splitmix64(s) % near.size()];
     // The distant tile: uniform over the tiles that are neither the anchor nor its neighbours.
     const std::size_t others = n - 1 - near.size();
     if (others == 0) {
@@ -152,10 +144,10 @@ std::vector<std::size_t> triplet_rows(const std::vector<std::size_t>& rows,
           i, n, near.size());
     }
     auto excluded = [&](std::size_t m) { return m == i || std::find(near.begin(), near.end(), m) != near.end(); };
-    std::size_t m = splitmix(s) % n;
-    for (int tries = 0; tries < 64 && excluded(m); ++tries) m = splitmix(s) % n;  // rejection: uniform
+    std::size_t m = splitmix64(s) % n;
+    for (int tries = 0; tries < 64 && excluded(m); ++tries) m = splitmix64(s) % n;  // rejection: uniform
     if (excluded(m)) {  // few others (tiny stores): the k-th of them in index order
-      std::size_t left = splitmix(s) % others;
+      std::size_t left = splitmix64(s) % others;
       for (m = 0;; ++m) {
         if (!excluded(m) && left-- == 0) break;
       }

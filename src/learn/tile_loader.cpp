@@ -16,18 +16,12 @@
 #include <optional>
 #include <thread>
 
+#include "random.hpp"
 #include "sbench/core/error.hpp"
 
 namespace sbench::learn {
 
 namespace {
-
-std::uint64_t splitmix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
   std::uint64_t s = a;
@@ -110,24 +104,18 @@ namespace {
 // The dates of one example's time series (T int32 values; other integer types converted).
 void read_dates(const store::StoreReader& store, const store::Field& f, std::size_t row,
                 std::vector<std::int32_t>& dates) {
-  std::vector<std::byte> raw(f.example_bytes());
-  store.read(f.name, row, 1, raw.data());
-  std::vector<float> tmp(f.values_per_example());
-  if (f.type == store::ElementType::int32) {
-    dates.resize(tmp.size());
-    std::memcpy(dates.data(), raw.data(), tmp.size() * sizeof(std::int32_t));
+  dates.resize(f.values_per_example());
+  if (f.type == store::ElementType::int32) {  // the release's type: straight into the reused buffer
+    store.read(f.name, row, 1, dates.data());
     return;
   }
+  std::vector<std::byte> raw(f.example_bytes());
+  store.read(f.name, row, 1, raw.data());
+  std::vector<float> tmp(dates.size());
   to_float(raw.data(), f.type, tmp.size(), tmp.data());
   dates.assign(tmp.begin(), tmp.end());
 }
 
-std::uint64_t mix64(std::uint64_t z) {
-  z += 0x9E3779B97F4A7C15ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 }  // namespace
 
 std::vector<std::int64_t> pick_steps(const std::int32_t* dates, std::int64_t t, std::int64_t k, bool random,

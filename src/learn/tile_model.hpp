@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <string>
 #include <vector>
 
 namespace sbench::learn {
@@ -21,6 +22,17 @@ class TileModel : public torch::nn::Module {
     return {};
   }
   virtual torch::nn::Linear head() { return nullptr; }
+
+ protected:
+  // Every parameter whose name does not start with `prefix` (the backbone of a model whose head
+  // is the submodule registered as `prefix`, e.g. "fc.").
+  std::vector<torch::Tensor> parameters_outside(const std::string& prefix) {
+    std::vector<torch::Tensor> out;
+    for (const auto& p : named_parameters()) {
+      if (p.key().rfind(prefix, 0) != 0) out.push_back(p.value());
+    }
+    return out;
+  }
 };
 
 }  // namespace sbench::learn

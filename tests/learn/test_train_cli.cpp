@@ -127,20 +127,25 @@ void write_fields(const fs::path& path, int n) {
   });
 }
 
-// Crop yield: the yield is carried by how much of band 0's histogram sits in the upper bins late
-// in the season.
+// Crop yield's inputs carrying q in [0, 1]: the share of band 0's histogram in the upper bins late
+// in the season; flat histograms otherwise and a constant NDVI.
+void fill_yield_series(store::Example& e, float q) {
+  float* h = e.as<float>("hist");
+  for (int b = 0; b < 32; ++b)
+    for (int t = 0; t < 32; ++t)
+      for (int c = 0; c < 9; ++c) {
+        const bool hi = b >= 16;
+        h[(b * 32 + t) * 9 + c] = (c == 0 && t >= 16) ? (hi ? q : 1.0f - q) / 16.0f : 1.0f / 32.0f;
+      }
+  float* ndvi = e.as<float>("ndvi");
+  for (int t = 0; t < 32; ++t) ndvi[t] = 0.3f;
+}
+
+// Crop yield: the yield is carried by q (fill_yield_series).
 void write_yield(const fs::path& path, int n) {
   test::write_tile_store(path, "crop_yield", n, [](store::Example& e, int r) {
-    float* h = e.as<float>("hist");
     const float q = static_cast<float>((r * 37) % 20) / 20.0f;
-    for (int b = 0; b < 32; ++b)
-      for (int t = 0; t < 32; ++t)
-        for (int c = 0; c < 9; ++c) {
-          const bool hi = b >= 16;
-          h[(b * 32 + t) * 9 + c] = (c == 0 && t >= 16) ? (hi ? q : 1.0f - q) / 16.0f : 1.0f / 32.0f;
-        }
-    float* ndvi = e.as<float>("ndvi");
-    for (int t = 0; t < 32; ++t) ndvi[t] = 0.3f;
+    fill_yield_series(e, q);
     e.set("yield", 20.0 + 30.0 * q);
   });
 }
@@ -412,15 +417,7 @@ TEST(Train, TheCnnLstmLearnsYieldsAndTheGpCorrectsRegionOffsets) {
   test::write_tile_store(dir / "yield.h5", "crop_yield", 240, [](store::Example& e, int r) {
     const int region = r / 12, year = r % 12;
     const float q = static_cast<float>((7 * year + 3 * region) % 12) / 12.0f;
-    float* h = e.as<float>("hist");
-    for (int b = 0; b < 32; ++b)
-      for (int t = 0; t < 32; ++t)
-        for (int c = 0; c < 9; ++c) {
-          const bool hi = b >= 16;
-          h[(b * 32 + t) * 9 + c] = (c == 0 && t >= 16) ? (hi ? q : 1.0f - q) / 16.0f : 1.0f / 32.0f;
-        }
-    float* ndvi = e.as<float>("ndvi");
-    for (int t = 0; t < 32; ++t) ndvi[t] = 0.3f;
+    fill_yield_series(e, q);
     e.set("country", std::string("usa"));
     e.set("region", "county_" + std::to_string(region));
     e.set("year", 2005 + year);
