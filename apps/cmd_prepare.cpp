@@ -97,7 +97,7 @@ void add_prepare_command(CLI::App& app, Context& ctx) {
   cmd->add_option("task", a->task, "Task id or SDG code (the six DHS tasks share one store)")->required();
   cmd->add_option("--labels", a->labels,
                   "The label file: dhs_final_labels.csv (DHS tasks), the LSMS pairs CSV (poverty_change), the "
-                  "Cropland Data Layer raster (cropland)")
+                  "Cropland Data Layer raster (cropland), the yields CSV (crop_yield: country, region, year, yield)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--imagery", a->imagery, "Folders (or files) of scenes, scanned recursively");
@@ -109,7 +109,8 @@ void add_prepare_command(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   cmd->add_flag("--resume", a->resume, "Continue an interrupted run with the same inputs");
   cmd->add_option("--year", a->year, "Year of the composite (cropland; default 2017, the release's)");
-  cmd->add_option("--region", a->region, "Polygon to tile (brick_kiln; GeoJSON, GeoPackage, Shapefile)")
+  cmd->add_option("--region", a->region,
+                  "Polygon to tile (brick_kiln), or the region polygons (crop_yield); GeoJSON, GeoPackage, Shapefile")
       ->check(CLI::ExistingFile);
   cmd->add_option("--start", a->start, "First day of the season (brick_kiln; default 2018-10-01)");
   cmd->add_option("--end", a->end, "Last day of the season (brick_kiln; default 2019-05-31)");

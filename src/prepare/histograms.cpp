@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <stdexcept>
 #include <utility>
@@ -111,6 +112,55 @@ void region_ndvi(const std::uint16_t* values, std::size_t steps, std::size_t ban
     }
     out[t] = count ? sum / static_cast<double>(count) : std::numeric_limits<double>::quiet_NaN();
   }
+}
+
+namespace {
+
+bool leap(int y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+}  // namespace
+
+int crop_yield_offset(const std::string& country) {
+  return country == "brazil" ? 3 : 6;
+}
+
+int crop_yield_composite(int offset, int year, int step) {
+  return offset + 45 * (year - 2003) + step;
+}
+
+std::string modis_composite_date(int t) {
+  if (t < 0) throw std::invalid_argument("composite index before 2002-08-05");
+  const int g = 27 + t;  // 2002-08-05 is day of year 217 = 1 + 8 * 27
+  const int year = 2002 + g / 46;
+  int doy = 1 + 8 * (g % 46);
+  static const int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int month = 0;
+  for (; month < 12; ++month) {
+    const int len = month_days[month] + (month == 1 && leap(year) ? 1 : 0);
+    if (doy <= len) break;
+    doy -= len;
+  }
+  char text[48];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02d", year, month + 1, doy);
+  return text;
+}
+
+int modis_composite_index(const std::string& date) {
+  int y = 0, m = 0, d = 0;
+  if (std::sscanf(date.c_str(), "%d-%d-%d", &y, &m, &d) != 3 || y < 2002 || m < 1 || m > 12 || d < 1) return -1;
+  static const int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int doy = d;
+  for (int k = 0; k + 1 < m; ++k) doy += month_days[k] + (k == 1 && leap(y) ? 1 : 0);
+  if ((doy - 1) % 8 != 0 || doy > 361) return -1;
+  const int g = 46 * (y - 2002) + (doy - 1) / 8;
+  return g >= 27 ? g - 27 : -1;
+}
+
+int crop_yield_cover_year(int t) {
+  const int k = t >= 33 ? (t - 33) / 45 : -((33 - t + 44) / 45);  // floor division
+  return 2003 + k;
 }
 
 }  // namespace sbench::prepare

@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 #include <gdal.h>
+#include <gdal_alg.h>
 #include <ogr_api.h>
 #include <ogr_geometry.h>
 #include <ogr_spatialref.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 #include "sbench/core/error.hpp"
 #include "sbench/raster/grid.hpp"
@@ -38,6 +41,10 @@ Polygons read_polygons(const std::string& path, const std::string& what, const s
       OGRGeometry* g = OGRGeometry::FromHandle(OGR_F_GetGeometryRef(f));
       std::unique_ptr<OGRGeometry> geom(g ? g->clone() : nullptr);
       const std::string id = id_index >= 0 ? OGR_F_GetFieldAsString(f, id_index) : std::to_string(fid);
+      std::map<std::string, std::string> attributes;
+      for (int k = 0; k < OGR_F_GetFieldCount(f); ++k) {
+        attributes[OGR_Fld_GetNameRef(OGR_F_GetFieldDefnRef(f, k))] = OGR_F_GetFieldAsString(f, k);
+      }
       OGR_F_Destroy(f);
       if (!geom || geom->IsEmpty()) continue;
       const auto type = wkbFlatten(geom->getGeometryType());
@@ -79,6 +86,7 @@ Polygons read_polygons(const std::string& path, const std::string& what, const s
       env.Merge(e);
       out.geometries.push_back(std::move(geom));
       out.ids.push_back(id);
+      out.fields.push_back(std::move(attributes));
     }
   }
   GDALClose(ds);
@@ -104,6 +112,29 @@ Polygons read_polygons(const std::string& path, const std::string& what, const s
       fail<InputError>("{}: cannot project its polygons to {}", path, out.utm);
   }
   return out;
+}
+
+std::vector<std::uint8_t> rasterize_polygons(const std::vector<OGRGeometry*>& geometries, const double* gt, int width,
+                                             int height) {
+  std::vector<std::uint8_t> mask(static_cast<std::size_t>(width) * static_cast<std::size_t>(height), 0);
+  if (geometries.empty()) return mask;
+  GDALDatasetH ds = GDALCreate(GDALGetDriverByName("MEM"), "", width, height, 1, GDT_Byte, nullptr);
+  double transform[6];
+  std::copy(gt, gt + 6, transform);
+  GDALSetGeoTransform(ds, transform);
+  int band = 1;
+  std::vector<OGRGeometryH> handles;
+  for (auto* g : geometries) handles.push_back(OGRGeometry::ToHandle(g));
+  std::vector<double> burn(handles.size(), 1.0);
+  CPLErr err = GDALRasterizeGeometries(ds, 1, &band, static_cast<int>(handles.size()), handles.data(), nullptr, nullptr,
+                                       burn.data(), nullptr, nullptr, nullptr);
+  if (err == CE_None) {
+    err = GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Read, 0, 0, width, height, mask.data(), width, height, GDT_Byte, 0,
+                       0);
+  }
+  GDALClose(ds);
+  if (err != CE_None) fail<Error>("rasterizing polygons failed: {}", CPLGetLastErrorMsg());
+  return mask;
 }
 
 }  // namespace sbench::prepare

@@ -1,7 +1,9 @@
 // Polygons from any vector file OGR opens (GeoJSON, GeoPackage, Shapefile), for the region of the
-// brick-kiln tiles and the parcels of field delineation.
+// brick-kiln tiles, the parcels of field delineation and the regions of crop yield.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,9 +13,10 @@ class OGRGeometry;
 namespace sbench::prepare {
 
 struct Polygons {
-  std::vector<std::unique_ptr<OGRGeometry>> geometries;  // in `utm`, one per feature, valid
-  std::vector<std::string> ids;                          // the id field's value, or the feature id
-  std::string utm;                                       // the UTM zone of the features' centre
+  std::vector<std::unique_ptr<OGRGeometry>> geometries;    // in `utm`, one per feature, valid
+  std::vector<std::string> ids;                            // the id field's value, or the feature id
+  std::vector<std::map<std::string, std::string>> fields;  // every attribute of each, as text
+  std::string utm;                                         // the UTM zone of the features' centre
   Polygons();
   ~Polygons();
   Polygons(Polygons&&) noexcept;
@@ -26,5 +29,10 @@ struct Polygons {
 // InputError when it cannot be. A file without a CRS is taken as WGS 84 longitude and latitude.
 Polygons read_polygons(const std::string& path, const std::string& what, const std::string& id_field = "",
                        const std::string& utm = "");
+
+// Burns `geometries` (in the grid's CRS) into a width x height byte mask of the grid with geotransform
+// `gt` (north up): 1 where a pixel's centre is inside one of them, else 0.
+std::vector<std::uint8_t> rasterize_polygons(const std::vector<OGRGeometry*>& geometries, const double* gt, int width,
+                                             int height);
 
 }  // namespace sbench::prepare

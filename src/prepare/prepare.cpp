@@ -40,7 +40,7 @@ std::pair<std::size_t, std::size_t> shard_rows(std::size_t rows, int shard, int 
 }
 
 std::vector<std::string> preparable_families() {
-  return {"dhs", "lsms_pair", "cropland", "brick_kiln", "field_delineation"};
+  return {"dhs", "lsms_pair", "cropland", "brick_kiln", "field_delineation", "crop_yield"};
 }
 
 raster::Catalog load_catalog(const PrepareOptions& opt) {
@@ -157,6 +157,7 @@ store::ImportReport prepare_task(const TaskCard& task, const TaskRegistry& regis
   if (task.family == "cropland") return prepare_cropland(task, registry, opt);
   if (task.family == "brick_kiln") return prepare_brick_kiln(task, registry, opt);
   if (task.family == "field_delineation") return prepare_field_delineation(task, registry, opt);
+  if (task.family == "crop_yield") return prepare_crop_yield(task, registry, opt);
   fail<UsageError>("sbench prepare does not build {} ({} family) yet; it builds the {} tasks (docs/prepare.md)",
                    task.id, task.family, fmt::join(preparable_families(), ", "));
 }

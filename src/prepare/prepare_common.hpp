@@ -69,6 +69,8 @@ store::ImportReport prepare_brick_kiln(const TaskCard& task, const TaskRegistry&
                                        const PrepareOptions& options);
 store::ImportReport prepare_field_delineation(const TaskCard& task, const TaskRegistry& registry,
                                               const PrepareOptions& options);
+store::ImportReport prepare_crop_yield(const TaskCard& task, const TaskRegistry& registry,
+                                       const PrepareOptions& options);
 store::ImportReport prepare_cropland(const TaskCard& task, const TaskRegistry& registry, const PrepareOptions& options);
 
 }  // namespace sbench::prepare

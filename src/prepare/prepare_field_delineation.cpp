@@ -4,7 +4,6 @@
 // two pixels wide) and a filled mask (interiors without the boundaries).
 #include <fmt/format.h>
 #include <gdal.h>
-#include <gdal_alg.h>
 #include <ogr_geometry.h>
 #include <ogr_spatialref.h>
 #include <spdlog/spdlog.h>
@@ -33,27 +32,10 @@ namespace {
 constexpr int kSize = 224;
 constexpr double kRes = 10;
 
-// Burns `geometries` (UTM) into a size x size byte mask of the grid whose upper-left corner is
-// (x0, y1): 1 where a pixel's centre is inside one of them.
+// The parcels burnt into the tile whose upper-left corner is (x0, y1).
 std::vector<std::uint8_t> rasterize(const std::vector<OGRGeometry*>& geometries, double x0, double y1) {
-  std::vector<std::uint8_t> mask(static_cast<std::size_t>(kSize) * kSize, 0);
-  if (geometries.empty()) return mask;
-  GDALDatasetH ds = GDALCreate(GDALGetDriverByName("MEM"), "", kSize, kSize, 1, GDT_Byte, nullptr);
-  double gt[6] = {x0, kRes, 0, y1, 0, -kRes};
-  GDALSetGeoTransform(ds, gt);
-  int band = 1;
-  std::vector<OGRGeometryH> handles;
-  for (auto* g : geometries) handles.push_back(OGRGeometry::ToHandle(g));
-  std::vector<double> burn(handles.size(), 1.0);
-  CPLErr err = GDALRasterizeGeometries(ds, 1, &band, static_cast<int>(handles.size()), handles.data(), nullptr, nullptr,
-                                       burn.data(), nullptr, nullptr, nullptr);
-  if (err == CE_None) {
-    err =
-        GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Read, 0, 0, kSize, kSize, mask.data(), kSize, kSize, GDT_Byte, 0, 0);
-  }
-  GDALClose(ds);
-  if (err != CE_None) fail<Error>("rasterizing the parcels failed: {}", CPLGetLastErrorMsg());
-  return mask;
+  const double gt[6] = {x0, kRes, 0, y1, 0, -kRes};
+  return rasterize_polygons(geometries, gt, kSize, kSize);
 }
 
 }  // namespace

@@ -111,7 +111,7 @@ void SynthWriter::commit() {
 }
 
 std::vector<std::string> synth_families() {
-  return {"dhs", "lsms_pair", "cropland", "brick_kiln", "field_delineation"};
+  return {"dhs", "lsms_pair", "cropland", "brick_kiln", "field_delineation", "crop_yield"};
 }
 
 SynthResult synth_task(const TaskCard& task, const SynthOptions& opt) {
@@ -126,6 +126,7 @@ SynthResult synth_task(const TaskCard& task, const SynthOptions& opt) {
                   : task.family == "lsms_pair"  ? synth_lsms(task, opt, out)
                   : task.family == "cropland"   ? synth_cropland(task, opt, out)
                   : task.family == "brick_kiln" ? synth_brick_kiln(task, opt, out)
+                  : task.family == "crop_yield" ? synth_crop_yield(task, opt, out)
                                                 : synth_field_delineation(task, opt, out);
   r.files = out.files();
   out.commit();

@@ -43,6 +43,7 @@ SynthResult synth_dhs(const TaskCard& task, const SynthOptions& options, SynthWr
 SynthResult synth_lsms(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 SynthResult synth_brick_kiln(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 SynthResult synth_field_delineation(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
+SynthResult synth_crop_yield(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 SynthResult synth_cropland(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 
 }  // namespace sbench::prepare

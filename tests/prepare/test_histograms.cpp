@@ -12,6 +12,43 @@
 namespace sbench::prepare {
 namespace {
 
+TEST(CropYieldCalendar, SeasonsAreTheReleaseBlocksOfFortyFive) {
+  // Worked by hand in docs/research/crop_yield_pipeline.md (section 1 table): the composites and
+  // dates of harvest years 2003, 2010 and 2016 for the USA/Argentina (offset 6) and Brazil (3).
+  EXPECT_EQ(modis_composite_date(0), "2002-08-05");
+  EXPECT_EQ(crop_yield_offset("usa"), 6);
+  EXPECT_EQ(crop_yield_offset("argentina"), 6);
+  EXPECT_EQ(crop_yield_offset("brazil"), 3);
+  EXPECT_EQ(crop_yield_composite(6, 2010, 0), 321);
+  EXPECT_EQ(crop_yield_composite(6, 2010, 31), 352);
+  EXPECT_EQ(crop_yield_composite(3, 2010, 0), 318);
+  EXPECT_EQ(modis_composite_date(6), "2002-09-22");
+  EXPECT_EQ(modis_composite_date(37), "2003-05-25");
+  EXPECT_EQ(modis_composite_date(321), "2009-07-28");  // day of year 209 of 2009
+  EXPECT_EQ(modis_composite_date(352), "2010-03-30");  // day 89 of 2010
+  EXPECT_EQ(modis_composite_date(318), "2009-07-04");
+  EXPECT_EQ(modis_composite_date(349), "2010-03-06");
+  EXPECT_EQ(modis_composite_date(591), "2015-06-10");
+  EXPECT_EQ(modis_composite_date(622), "2016-02-10");
+  EXPECT_EQ(modis_composite_date(662), "2016-12-26");  // the last of the release's 663
+  EXPECT_EQ(modis_composite_date(18), "2002-12-27");   // day 361, then the next year's first
+  EXPECT_EQ(modis_composite_date(19), "2003-01-01");
+  EXPECT_EQ(modis_composite_date(256), "2008-02-26");  // a leap year: 2008-02-29 is inside
+  EXPECT_EQ(modis_composite_date(260), "2008-03-29");  // day of year 89 = March 29 in 2008
+  for (int t : {0, 6, 18, 19, 256, 260, 321, 352, 662}) EXPECT_EQ(modis_composite_index(modis_composite_date(t)), t);
+  EXPECT_EQ(modis_composite_index("2009-07-29"), -1);  // not the first day of a composite
+  EXPECT_EQ(modis_composite_index("2002-07-28"), -1);  // before the first
+  // Land cover: USA 2010 steps 0-26 use 2009, steps 27-31 use 2010; Brazil 2010 steps 0-29 use
+  // 2009 and 30-31 use 2010 (section 2); the first composites use 2002.
+  for (int s = 0; s < 32; ++s) {
+    EXPECT_EQ(crop_yield_cover_year(crop_yield_composite(6, 2010, s)), s <= 26 ? 2009 : 2010) << s;
+    EXPECT_EQ(crop_yield_cover_year(crop_yield_composite(3, 2010, s)), s <= 29 ? 2009 : 2010) << s;
+  }
+  EXPECT_EQ(crop_yield_cover_year(0), 2002);
+  EXPECT_EQ(crop_yield_cover_year(32), 2002);
+  EXPECT_EQ(crop_yield_cover_year(33), 2003);
+}
+
 TEST(Histograms, HandBuiltPixelsFallInTheirBins) {
   // One step, one band, bins [1, 2), [2, 3), ..., [32, 33] (the last one closed).
   const HistogramSpec spec({BinRange{1, 33}}, 32);

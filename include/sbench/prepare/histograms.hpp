@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace sbench::prepare {
@@ -46,5 +47,24 @@ void region_histograms(const std::uint16_t* values, std::size_t steps, std::size
 // bands `red` and `nir` of `values` (as above); NaN for a step without such pixels.
 void region_ndvi(const std::uint16_t* values, std::size_t steps, std::size_t bands, std::size_t pixels,
                  const std::uint8_t* crop, std::size_t red, std::size_t nir, double* out);
+
+// The release's season calendar (WANG:code/make_datasets.py and histograms.py, worked through in
+// docs/research/crop_yield_pipeline.md section 1). Composites are numbered t = 0, 1, ... on the MODIS
+// 8-day grid from 2002-08-05 (the first MYD11A2 composite the release pulled), 46 per calendar year.
+// The season of harvest year Y is the 32 composites t = offset + 45 (Y - 2003) + s, s = 0..31: the
+// release cuts its stacks into blocks of 45, not 46, so its window moves 8 days earlier each year;
+// the offset is 3 for Brazil and 6 otherwise (calculate_offset).
+constexpr int kCropYieldSteps = 32;
+int crop_yield_offset(const std::string& country);
+int crop_yield_composite(int offset, int year, int step);
+// The first day of composite t, YYYY-MM-DD (t = 0: 2002-08-05, day of year 1 + 8 k); t >= 0.
+std::string modis_composite_date(int t);
+// The composite index of a date on the 8-day grid, or -1 when the date is not the first day of a
+// composite on or after 2002-08-05.
+int modis_composite_index(const std::string& date);
+// The MCD12Q1 year whose cropland masks composite t (mask_image: blocks of 45 counted from the
+// stack's end, T = 663 composites to 2016-12-26): 2003 + floor((t - 33) / 45). The release had the
+// years 2001-2013 and used 2013 for later ones; prepare takes the nearest year it has.
+int crop_yield_cover_year(int t);
 
 }  // namespace sbench::prepare

@@ -1,0 +1,292 @@
+// sbench prepare crop_yield: MODIS files built here whose every cell is known (so each histogram
+// is a count the test makes itself), the release's calendar and land-cover years, bad input
+// (missing composites and subdatasets, fill everywhere, regions outside the imagery), and sbench
+// synth -> prepare with its planted signal, shards and a killed, resumed run.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "sbench/prepare/histograms.hpp"
+#include "sbench/raster/eos.hpp"
+#include "sbench/store/store.hpp"
+#include "test_support.hpp"
+
+namespace sbench {
+namespace {
+
+namespace fs = std::filesystem;
+using raster::EosField;
+using raster::EosGrid;
+using raster::EosType;
+
+constexpr double kPi = 3.14159265358979323846;
+constexpr double kCell = raster::kModisTileMetres / 2400, kKm = raster::kModisTileMetres / 1200;
+constexpr int kSide = 40;  // cells of 463 m per side of the imagery
+
+// The imagery: 40 x 40 cells of tile h11v04 (Iowa), its corner on the 1 km grid.
+struct Scene {
+  double x0 = 0, y1 = 0;
+  Scene() {
+    const double ox = -18 * raster::kModisTileMetres, oy = 9 * raster::kModisTileMetres;
+    const double R = raster::kModisSphereRadius, lat = 42.2 * kPi / 180, lon = -93.5 * kPi / 180;
+    x0 = ox + std::floor((R * lon * std::cos(lat) - ox) / kKm) * kKm;
+    y1 = oy - std::floor((oy - R * lat) / kKm) * kKm;
+  }
+  double cx(double col) const { return x0 + col * kCell; }  // x of a column edge (fractional: inside)
+  double cy(double row) const { return y1 - row * kCell; }
+  // lon/lat of a sinusoidal point, for the GeoJSON.
+  static std::pair<double, double> lonlat(double x, double y) {
+    const double R = raster::kModisSphereRadius, lat = y / R;
+    return {x / (R * std::cos(lat)) * 180 / kPi, lat * 180 / kPi};
+  }
+};
+
+// The triangle of region alpha, in cells (column, row) of the imagery.
+const double kTri[3][2] = {{10.3, 3.2}, {37.1, 10.6}, {20.4, 28.3}};
+
+bool in_triangle(double c, double r) {
+  auto side = [&](int a, int b) {
+    return (kTri[b][0] - kTri[a][0]) * (r - kTri[a][1]) - (kTri[b][1] - kTri[a][1]) * (c - kTri[a][0]);
+  };
+  const double s0 = side(0, 1), s1 = side(1, 2), s2 = side(2, 0);
+  return (s0 > 0 && s1 > 0 && s2 > 0) || (s0 < 0 && s1 < 0 && s2 < 0);
+}
+
+// Bin k's middle as an integer DN of band b (the release's edges).
+double mid_bin(int b, int k) {
+  const auto& r = prepare::crop_yield_bin_ranges()[static_cast<std::size_t>(b)];
+  return std::round(r.lo + (k + 0.5) * (r.hi - r.lo) / 32);
+}
+int bin_a(int b, int s) {
+  return (s + b) % 32;
+}
+int bin_b(int b, int s) {
+  return (s + 2 * b + 7) % 32;
+}
+int bin_out(int b, int s) {
+  return (s + b + 16) % 32;
+}
+bool in_b_box(int r, int c) {
+  return r >= 30 && c < 12;
+}  // region beta's cells: fill everywhere
+// Cropland: 2009 a pattern of 80%, 2010 the columns left of 24.
+bool crop_2009(int r, int c) {
+  return (r * 7 + c * 3) % 5 != 0;
+}
+bool crop_2010(int, int c) {
+  return c < 24;
+}
+
+class CropYieldPrepare : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir();
+    write_inputs(dir_->path());
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+
+  static void write_inputs(const fs::path& d) {
+    const Scene sc;
+    fs::create_directories(d / "modis");
+    const EosGrid g500{"MOD_Grid_500m_Surface_Reflectance", kSide, kSide, sc.x0, sc.y1, sc.cx(kSide), sc.cy(kSide)};
+    const EosGrid g1k{"MODIS_Grid_8Day_1km_LST", kSide / 2, kSide / 2, sc.x0, sc.y1, sc.cx(kSide), sc.cy(kSide)};
+    for (int year : {2009, 2010}) {
+      EosField lc{"LC_Type1", EosType::u8, 255, 1, 0, {}};
+      for (int r = 0; r < kSide; ++r) {
+        for (int c = 0; c < kSide; ++c)
+          lc.values.push_back((year == 2009 ? crop_2009(r, c) : crop_2010(r, c)) ? 12 : 10);
+      }
+      EosField qc = lc;
+      qc.name = "QC";
+      EosGrid g = g500;
+      g.name = "MCD12Q1";
+      raster::write_modis_hdf4(d / "modis" / fmt::format("MCD12Q1.A{}001.h11v04.061.2021001000000.hdf", year), g,
+                               {lc, qc});
+    }
+    for (int s = 0; s < 32; ++s) {
+      const int t = prepare::crop_yield_composite(6, 2010, s);
+      const std::string date = prepare::modis_composite_date(t);
+      const std::string stamp = fmt::format("A{}{:03d}", date.substr(0, 4), 1 + 8 * ((27 + t) % 46));
+      std::vector<EosField> sr;
+      for (int b = 0; b < 7; ++b) {
+        if (s == 12 && b == 2) continue;  // this composite lacks sur_refl_b03
+        EosField f{fmt::format("sur_refl_b0{}", b + 1), EosType::i16, -28672, 1, 0, {}};
+        for (int r = 0; r < kSide; ++r) {
+          for (int c = 0; c < kSide; ++c) {
+            double v = in_triangle(c + 0.5, r + 0.5) ? mid_bin(b, (r + c) % 2 ? bin_b(b, s) : bin_a(b, s))
+                                                     : mid_bin(b, bin_out(b, s));
+            if (in_b_box(r, c) || (s == 3 && c % 5 == 0)) v = -28672;
+            f.values.push_back(v);
+          }
+        }
+        sr.push_back(std::move(f));
+      }
+      if (s != 9) {  // composite 9 is missing
+        raster::write_modis_hdf4(d / "modis" / fmt::format("MOD09A1.{}.h11v04.061.2021001000000.hdf", stamp), g500, sr);
+      }
+      EosField day{"LST_Day_1km", EosType::u16, 0, 1, 0, {}}, night{"LST_Night_1km", EosType::u16, 0, 1, 0, {}};
+      for (int r = 0; r < kSide / 2; ++r) {
+        for (int c = 0; c < kSide / 2; ++c) {
+          const bool b_box = r >= 15 && c < 6;
+          const bool odd = (r + c) % 2;
+          const double dv = mid_bin(7, odd ? bin_b(7, s) : bin_a(7, s)),
+                       nv = mid_bin(8, odd ? bin_b(8, s) : bin_a(8, s));
+          day.values.push_back(b_box || (s == 4 && c % 3 == 0) ? 0 : dv);
+          night.values.push_back(b_box ? 0 : nv);
+        }
+      }
+      raster::write_modis_hdf4(d / "modis" / fmt::format("MYD11A2.{}.h11v04.061.2021001000000.hdf", stamp), g1k,
+                               {day, night});
+    }
+    // A composite off the 8-day grid (day 10), counted and not used.
+    raster::write_modis_hdf4(d / "modis" / "MYD11A2.A2010010.h11v04.061.2021001000000.hdf", g1k,
+                             {EosField{"LST_Day_1km", EosType::u16, 0, 1, 0, std::vector<double>(400, 15000)},
+                              EosField{"LST_Night_1km", EosType::u16, 0, 1, 0, std::vector<double>(400, 14000)}});
+    // Regions: alpha (the triangle), beta (the fill box), gamma (far outside the imagery).
+    auto ring = [&](const std::vector<std::pair<double, double>>& cells) {
+      std::string out;
+      for (std::size_t i = 0; i <= cells.size(); ++i) {
+        const auto& p = cells[i % cells.size()];
+        const auto [lon, lat] = Scene::lonlat(sc.cx(p.first), sc.cy(p.second));
+        out += fmt::format("{}[{:.12f}, {:.12f}]", i ? ", " : "", lon, lat);
+      }
+      return out;
+    };
+    auto feature = [&](const std::string& name, const std::string& coords) {
+      return fmt::format(R"({{"type": "Feature", "properties": {{"region": "{}"}}, "geometry": {{"type": "Polygon", )"
+                         R"("coordinates": [[{}]]}}}})",
+                         name, coords);
+    };
+    test::write_file(
+        d / "regions.geojson",
+        fmt::format(
+            R"({{"type": "FeatureCollection", "features": [{}, {}, {}]}})",
+            feature("alpha_xx", ring({{kTri[0][0], kTri[0][1]}, {kTri[1][0], kTri[1][1]}, {kTri[2][0], kTri[2][1]}})),
+            feature("beta_xx", ring({{2.2, 31.2}, {9.8, 31.2}, {9.8, 38.8}, {2.2, 38.8}})),
+            feature("gamma_xx", "[-80.0, 30.0], [-79.9, 30.0], [-79.9, 30.1], [-80.0, 30.0]")));
+    test::write_file(d / "yields.csv",
+                     "country,region,year,yield\n"
+                     "usa,alpha_xx,2010,3.5\n"
+                     "usa,beta_xx,2010,2.5\n"
+                     "usa,gamma_xx,2010,2.0\n"
+                     "usa,delta_xx,2010,1.0\n"
+                     "usa,alpha_xx,2001,3.0\n"
+                     "usa,alpha_xx,2011,\n");
+  }
+
+  static std::vector<std::string> args(const fs::path& out) {
+    const fs::path d = dir_->path();
+    return {"-q",
+            "prepare",
+            "crop_yield",
+            "--labels",
+            (d / "yields.csv").string(),
+            "--imagery",
+            (d / "modis").string(),
+            "--region",
+            (d / "regions.geojson").string(),
+            "--out",
+            out.string()};
+  }
+
+  static test::TempDir* dir_;
+};
+
+test::TempDir* CropYieldPrepare::dir_ = nullptr;
+
+TEST_F(CropYieldPrepare, HistogramsAreTheCountsOfTheKnownCells) {
+  const fs::path out = dir_->path() / "hand.h5";
+  auto loud = args(out);
+  loud.erase(loud.begin());  // without -q: the warnings
+  const auto p = test::run_sbench(loud);
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  // Warned: the composite without sur_refl_b03 (by file) and the missing dates.
+  EXPECT_NE(p.err.find("no BLUE subdataset(s): scene skipped"), std::string::npos) << p.err;
+  EXPECT_NE(p.err.find("MOD09A1 2 of 32"), std::string::npos) << p.err;
+  store::StoreReader r(out);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r.ids()[0], "alpha_xx_2010");
+  const auto report = nlohmann::json::parse(r.attributes().at("prepare_report"));
+  EXPECT_EQ(report["counts"]["processed"], 1) << report.dump();
+  EXPECT_EQ(report["counts"]["empty_region"], 1) << report.dump();
+  EXPECT_EQ(report["samples"]["empty_region"][0], "beta_xx_2010");
+  EXPECT_EQ(report["counts"]["outside_imagery"], 1) << report.dump();
+  EXPECT_EQ(report["counts"]["no_polygon"], 1) << report.dump();
+  EXPECT_EQ(report["counts"]["year_before_calendar"], 1) << report.dump();
+  EXPECT_EQ(report["counts"]["missing_yield"], 1) << report.dump();
+  EXPECT_EQ(report["counts"]["missing_subdatasets"], 1) << report.dump();
+  const auto imagery = nlohmann::json::parse(r.attributes().at("prepare_imagery"));
+  EXPECT_EQ(imagery["scenes_off_the_8_day_grid"], 1) << imagery.dump();
+  EXPECT_EQ(imagery["missing_mod09a1_dates"],
+            nlohmann::json({prepare::modis_composite_date(321 + 9), prepare::modis_composite_date(321 + 12)}));
+
+  std::vector<float> hist(32 * 32 * 9), ndvi(32);
+  r.read("hist", 0, 1, hist.data());
+  r.read("ndvi", 0, 1, ndvi.data());
+  // The expectation: for each step and band, the cells whose centre is in the triangle and that are
+  // cropland in that step's land-cover year (2009 for steps 0-26, 2010 after), without fill; their
+  // values are the middles of bins a (even cells) and b (odd), LST by its 1 km cell.
+  int checked = 0;
+  for (int s = 0; s < 32; ++s) {
+    for (int b = 0; b < 9; ++b) {
+      std::vector<double> count(32, 0.0);
+      double total = 0, ndvi_sum = 0, ndvi_n = 0;
+      for (int r0 = 0; r0 < kSide; ++r0) {
+        for (int c0 = 0; c0 < kSide; ++c0) {
+          if (!in_triangle(c0 + 0.5, r0 + 0.5)) continue;
+          if (!(s <= 26 ? crop_2009(r0, c0) : crop_2010(r0, c0))) continue;
+          int k = -1;
+          if (b < 7) {
+            if (s == 9 || s == 12 || (s == 3 && c0 % 5 == 0)) continue;
+            k = (r0 + c0) % 2 ? bin_b(b, s) : bin_a(b, s);
+            if (b == 0) {
+              const double red = mid_bin(0, k), nir = mid_bin(1, (r0 + c0) % 2 ? bin_b(1, s) : bin_a(1, s));
+              ndvi_sum += (nir - red) / (nir + red);
+              ++ndvi_n;
+            }
+          } else {
+            if (b == 7 && s == 4 && (c0 / 2) % 3 == 0) continue;
+            k = (r0 / 2 + c0 / 2) % 2 ? bin_b(b, s) : bin_a(b, s);
+          }
+          count[static_cast<std::size_t>(k)] += 1;
+          total += 1;
+        }
+      }
+      for (int k = 0; k < 32; ++k) {
+        const double want = total > 0 ? count[static_cast<std::size_t>(k)] / total : 0.0;
+        ASSERT_NEAR(
+            hist[(static_cast<std::size_t>(k) * 32 + static_cast<std::size_t>(s)) * 9 + static_cast<std::size_t>(b)],
+            want, 1e-6)
+            << "bin " << k << " step " << s << " band " << b;
+        ++checked;
+      }
+      if (b == 0) {
+        if (ndvi_n == 0) {
+          EXPECT_TRUE(std::isnan(ndvi[static_cast<std::size_t>(s)])) << s;
+        } else {
+          EXPECT_NEAR(ndvi[static_cast<std::size_t>(s)], ndvi_sum / ndvi_n, 1e-5) << s;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(checked, 32 * 32 * 9);
+  // The missing and broken composites are empty columns (NDVI NaN), not zeros of a real count.
+  EXPECT_TRUE(std::isnan(ndvi[9]));
+  EXPECT_TRUE(std::isnan(ndvi[12]));
+  float yield = 0;
+  r.read("yield", 0, 1, &yield);
+  EXPECT_FLOAT_EQ(yield, 3.5f);
+}
+
+}  // namespace
+}  // namespace sbench
