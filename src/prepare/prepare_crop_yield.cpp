@@ -36,7 +36,7 @@ const std::string kSinusoidal =
     fmt::format("+proj=sinu +lon_0=0 +x_0=0 +y_0=0 +R={} +units=m +no_defs", raster::kModisSphereRadius);
 constexpr double kCell = raster::kModisTileMetres / 2400;
 constexpr double kOriginX = -18 * raster::kModisTileMetres, kOriginY = 9 * raster::kModisTileMetres;
-constexpr int kMaxSide = 4000;  // cells per side of a region's grid (1850 km)
+constexpr int kMaxSide = 3000;  // cells per side of a region's grid (1390 km)
 
 const std::vector<std::string> kReflectance = {"RED", "NIR", "BLUE", "GREEN", "NIR2", "SWIR1", "SWIR2"};
 const std::vector<std::string> kTemperature = {"LST_DAY", "LST_NIGHT"};
@@ -352,8 +352,12 @@ store::ImportReport prepare_crop_yield(const TaskCard& task, const TaskRegistry&
         if (!covered) return {"outside_imagery", row.key, {}};
         if (pixels.empty()) return {"empty_region", row.key, {}};
 
+        // Step by step (a large region's 32 steps at once would take gigabytes): the raw values of
+        // the step's cropland cells, 0 elsewhere, then their histograms and NDVI.
         const std::size_t n = pixels.size();
-        std::vector<std::uint16_t> values(kCropYieldSteps * kBands * n, 0);
+        std::vector<std::uint16_t> step(kBands * n);
+        std::vector<double> hist(static_cast<std::size_t>(spec.bins) * kCropYieldSteps * kBands),
+            step_hist(static_cast<std::size_t>(spec.bins) * kBands), ndvi(kCropYieldSteps);
         std::map<int, std::vector<std::uint8_t>> crop_by_year;
         for (int s = 0; s < kCropYieldSteps; ++s) {
           const int t = crop_yield_composite(offset, row.year, s);
@@ -370,7 +374,7 @@ store::ImportReport prepare_crop_yield(const TaskCard& task, const TaskRegistry&
             crop_it = crop_by_year.emplace(cover_year, std::move(crop)).first;
           }
           const std::vector<std::uint8_t>& crop = crop_it->second;
-          std::uint16_t* step = values.data() + static_cast<std::size_t>(s) * kBands * n;
+          std::fill(step.begin(), step.end(), 0);
           const std::size_t plane = static_cast<std::size_t>(side) * static_cast<std::size_t>(side);
           raster::SceneTile st =
               raster::tile_from_scenes(pointers(imagery.sat, t), grid, sat_read, raster::Composite::first, true);
@@ -392,15 +396,17 @@ store::ImportReport prepare_crop_yield(const TaskCard& task, const TaskRegistry&
               }
             }
           }
+          region_histograms(step.data(), 1, kBands, n, nullptr, spec, step_hist.data());
+          for (std::size_t k = 0; k < static_cast<std::size_t>(spec.bins); ++k) {
+            for (std::size_t b = 0; b < kBands; ++b)
+              hist[(k * kCropYieldSteps + static_cast<std::size_t>(s)) * kBands + b] = step_hist[k * kBands + b];
+          }
+          region_ndvi(step.data(), 1, kBands, n, nullptr, 0, 1, &ndvi[static_cast<std::size_t>(s)]);
         }
-        std::vector<double> hist(static_cast<std::size_t>(spec.bins) * kCropYieldSteps * kBands);
-        region_histograms(values.data(), kCropYieldSteps, kBands, n, nullptr, spec, hist.data());
         // Fill or non-cropland everywhere: reported, not stored as a zero histogram.
         if (std::all_of(hist.begin(), hist.end(), [](double v) { return v == 0; })) {
           return {"empty_region", row.key, {}};
         }
-        std::vector<double> ndvi(kCropYieldSteps);
-        region_ndvi(values.data(), kCropYieldSteps, kBands, n, nullptr, 0, 1, ndvi.data());
         ex.id = row.key;
         ex.split =
             row.split.empty() ? store::hash_split(row.key, seed, task.split.fractions) : store::split_code(row.split);

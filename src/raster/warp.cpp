@@ -180,7 +180,7 @@ SharedHandle& shared_handle(const std::string& path) {
 }
 
 // GDAL's image-to-image transformer from a source to a grid CRS, built once per thread, source
-// and CRS (building it sets up the PROJ operation, the costly part) and pointed at each tile's
+// grid and CRS (building it sets up the PROJ operation, the costly part) and pointed at each tile's
 // geotransform.
 struct CachedTransformer {
   std::string key;
@@ -200,7 +200,17 @@ struct CachedTransformer {
 void* cached_transformer(GDALDatasetH source, GDALDatasetH dst, const std::string& path, const TileGrid& grid,
                          double* gt) {
   thread_local std::vector<CachedTransformer> cache;
-  const std::string key = fmt::format("{}|{}", static_cast<void*>(source), path) + "|" + grid.wkt;
+  // A source georeferenced by a plain geotransform is keyed by its CRS and geotransform, so that the
+  // files of one product grid (the composites of a MODIS tile) share one transformer; one with GCPs,
+  // RPCs or geolocation arrays, by the file.
+  double src_gt[6];
+  const bool plain = GDALGetGeoTransform(source, src_gt) == CE_None && GDALGetGCPCount(source) == 0 &&
+                     !GDALGetMetadata(source, "RPC") && !GDALGetMetadata(source, "GEOLOCATION");
+  const std::string key =
+      (plain ? fmt::format("gt {:.17g} {:.17g} {:.17g} {:.17g} {:.17g} {:.17g} {}", src_gt[0], src_gt[1], src_gt[2],
+                           src_gt[3], src_gt[4], src_gt[5], GDALGetProjectionRef(source))
+             : fmt::format("{}|{}", static_cast<void*>(source), path)) +
+      "|" + grid.wkt;
   for (auto& c : cache) {
     if (c.key == key) {
       GDALSetGenImgProjTransformerDstGeoTransform(c.arg, gt);
@@ -214,6 +224,26 @@ void* cached_transformer(GDALDatasetH source, GDALDatasetH dst, const std::strin
   return arg;
 }
 
+// Whether two WKT strings name the same CRS. PROJ's comparison costs about a millisecond, and a
+// build compares the same few pairs for every read, so the answers are kept per thread.
+bool same_crs(const char* source_wkt, const std::string& grid_wkt) {
+  struct Answer {
+    std::string a, b;
+    bool same;
+  };
+  thread_local std::vector<Answer> answers;
+  const std::string a = source_wkt ? source_wkt : "";
+  for (const auto& x : answers) {
+    if (x.a == a && x.b == grid_wkt) return x.same;
+  }
+  OGRSpatialReference sa, sb;
+  const bool same =
+      sa.importFromWkt(a.c_str()) == OGRERR_NONE && sb.importFromWkt(grid_wkt.c_str()) == OGRERR_NONE && sa.IsSame(&sb);
+  if (answers.size() == 16) answers.erase(answers.begin());
+  answers.push_back({a, grid_wkt, same});
+  return same;
+}
+
 // True when the source pixels are the grid's pixels: same CRS, north-up, same pixel size, and the
 // grid's corner on a source pixel corner. Then a window read replaces the warper.
 bool same_grid(GDALDatasetH src, const TileGrid& grid, int& x0, int& y0) {
@@ -223,11 +253,7 @@ bool same_grid(GDALDatasetH src, const TileGrid& grid, int& x0, int& y0) {
   if (std::abs(gt[1] - grid.res) > tol || std::abs(gt[5] + grid.res) > tol) return false;
   const double fx = (grid.min_x() - gt[0]) / grid.res, fy = (gt[3] - grid.max_y()) / grid.res;
   if (std::abs(fx - std::round(fx)) > 1e-6 || std::abs(fy - std::round(fy)) > 1e-6) return false;
-  OGRSpatialReference a, b;
-  if (a.importFromWkt(GDALGetProjectionRef(src)) != OGRERR_NONE || b.importFromWkt(grid.wkt.c_str()) != OGRERR_NONE) {
-    return false;
-  }
-  if (!a.IsSame(&b)) return false;
+  if (!same_crs(GDALGetProjectionRef(src), grid.wkt)) return false;
   x0 = static_cast<int>(std::lround(fx));
   y0 = static_cast<int>(std::lround(fy));
   return true;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -286,6 +287,134 @@ TEST_F(CropYieldPrepare, HistogramsAreTheCountsOfTheKnownCells) {
   float yield = 0;
   r.read("yield", 0, 1, &yield);
   EXPECT_FLOAT_EQ(yield, 3.5f);
+}
+
+TEST_F(CropYieldPrepare, BadInputStopsWithTheFileAndWhatWasExpected) {
+  const fs::path d = dir_->path();
+  // No --region: a usage error.
+  auto no_region = args(d / "bad1.h5");
+  no_region.erase(no_region.begin() + 7, no_region.begin() + 9);
+  const auto a = test::run_sbench(no_region);
+  EXPECT_NE(a.exit_code, 0);
+  EXPECT_NE(a.err.find("--region FILE (the region polygons) is required"), std::string::npos) << a.err;
+  // A country the task does not have, and a polygon without a name field.
+  test::write_file(d / "bad_country.csv", "country,region,year,yield\nusa,alpha_xx,2010,3\nfrance,alpha_xx,2011,3\n");
+  auto country = args(d / "bad2.h5");
+  country[4] = (d / "bad_country.csv").string();
+  const auto b = test::run_sbench(country);
+  EXPECT_EQ(b.exit_code, 1);
+  EXPECT_NE(b.err.find((d / "bad_country.csv").string() + ": line 3: country 'france', expected one of usa, argentina, "
+                                                          "brazil"),
+            std::string::npos)
+      << b.err;
+  test::write_file(
+      d / "unnamed.geojson",
+      R"({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": 4}, )"
+      R"("geometry": {"type": "Polygon", "coordinates": [[[-93, 42], [-92.9, 42], [-92.9, 42.1], [-93, 42]]]}}]})");
+  auto unnamed = args(d / "bad3.h5");
+  unnamed[8] = (d / "unnamed.geojson").string();
+  const auto c = test::run_sbench(unnamed);
+  EXPECT_EQ(c.exit_code, 1);
+  EXPECT_NE(c.err.find((d / "unnamed.geojson").string() + ": feature 0 has no region name"), std::string::npos)
+      << c.err;
+  // Imagery without land cover: nothing can be masked.
+  fs::create_directories(d / "no_cover");
+  for (const auto& e : fs::directory_iterator(d / "modis")) {
+    if (e.path().filename().string().rfind("MCD12Q1", 0) != 0) fs::copy(e.path(), d / "no_cover" / e.path().filename());
+  }
+  auto no_cover = args(d / "bad4.h5");
+  no_cover[6] = (d / "no_cover").string();
+  const auto e = test::run_sbench(no_cover);
+  EXPECT_EQ(e.exit_code, 1);
+  EXPECT_NE(e.err.find("no MCD12Q1 land cover (LC_Type1) in " + (d / "no_cover").string()), std::string::npos) << e.err;
+  for (const char* f : {"bad1.h5", "bad2.h5", "bad3.h5", "bad4.h5"}) EXPECT_FALSE(fs::exists(d / f)) << f;
+}
+
+// Synth's counties, prepared: the planted vigour shows in the mid-season NDVI as in the yields;
+// shards merge to the single run's store, and a killed run resumes to it.
+TEST(CropYieldSynth, PreparedStoreCarriesThePlantedSignalAndShardsAndResumesMatch) {
+  test::TempDir d;
+  const auto synth =
+      test::run_sbench({"-q", "synth", "crop_yield", "--out", (d / "raw").string(), "--n", "18", "--seed", "3"});
+  ASSERT_EQ(synth.exit_code, 0) << synth.err;
+  const auto at = synth.out.find("sbench prepare ");
+  ASSERT_NE(at, std::string::npos) << synth.out;
+  std::istringstream line(synth.out.substr(at, synth.out.find('\n', at) - at));
+  std::vector<std::string> args = {"-q"};
+  for (std::string w; line >> w;) args.push_back(w);
+  args.erase(args.begin() + 1);  // "sbench"
+  ASSERT_EQ(args.back(), (d / "raw").string() + ".h5");
+  const auto prep = test::run_sbench(args);
+  ASSERT_EQ(prep.exit_code, 0) << prep.err;
+
+  const fs::path single = d / "raw.h5";
+  store::StoreReader r(single);
+  ASSERT_EQ(r.size(), 36u);                           // 18 counties x 2011 and 2010
+  EXPECT_TRUE(r.find("obrien_ia_2010").has_value());  // O'Brien, cleaned as the release's keys
+  EXPECT_TRUE(r.find("black hawk_ia_2011").has_value());
+  std::vector<float> ndvi(36 * 32), yield(36);
+  r.read("ndvi", 0, 36, ndvi.data());
+  r.read("yield", 0, 36, yield.data());
+  // Mid-season NDVI (steps 10-21) against yield: both follow the planted vigour.
+  std::vector<double> m(36);
+  for (std::size_t i = 0; i < 36; ++i) {
+    for (std::size_t s = 10; s < 22; ++s) m[i] += ndvi[i * 32 + s] / 12;
+  }
+  double mx = 0, my = 0;
+  for (std::size_t i = 0; i < 36; ++i) mx += m[i] / 36, my += yield[i] / 36.0;
+  double sxy = 0, sxx = 0, syy = 0;
+  for (std::size_t i = 0; i < 36; ++i) {
+    sxy += (m[i] - mx) * (yield[i] - my), sxx += (m[i] - mx) * (m[i] - mx), syy += (yield[i] - my) * (yield[i] - my);
+  }
+  EXPECT_GT(sxy / std::sqrt(sxx * syy), 0.9);
+  // Every step has a histogram (each column sums to 1).
+  std::vector<float> hist(32 * 32 * 9);
+  r.read("hist", 5, 1, hist.data());
+  for (std::size_t s = 0; s < 32; ++s) {
+    for (std::size_t b = 0; b < 9; ++b) {
+      double sum = 0;
+      for (std::size_t k = 0; k < 32; ++k) sum += hist[(k * 32 + s) * 9 + b];
+      EXPECT_NEAR(sum, 1.0, 1e-5) << s << " " << b;
+    }
+  }
+
+  // Shards 1/2 then 0/2, merged.
+  std::vector<std::string> merge = {"-q", "store", "merge"};
+  for (int k : {1, 0}) {
+    auto s = args;
+    s.back() = (d / fmt::format("shard{}.h5", k)).string();
+    s.insert(s.end(), {"--shard", fmt::format("{}/2", k)});
+    ASSERT_EQ(test::run_sbench(s).exit_code, 0);
+    merge.push_back(s[s.size() - 3]);
+  }
+  merge.insert(merge.end(), {"--out", (d / "merged.h5").string()});
+  ASSERT_EQ(test::run_sbench(merge).exit_code, 0);
+  test::run_python("compare_stores.py", {single.string(), (d / "merged.h5").string()});
+
+  // Killed once the first 32 examples are journaled, then resumed.
+  const fs::path killed = d / "killed.h5";
+  auto k = args;
+  k.back() = killed.string();
+  k.insert(k.end(), {"--threads", "1"});
+  k.erase(k.begin());
+  k.insert(k.begin(), test::sbench_exe());
+  const int pid = test::start_process(k, (d / "k.out").string(), (d / "k.err").string());
+  const fs::path journal = d / "killed.h5.partial.journal";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const std::string j = fs::exists(journal) ? test::read_file(journal) : "";
+    if (std::count(j.begin(), j.end(), 'E') >= 32) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  kill(pid, SIGKILL);
+  ASSERT_EQ(test::wait_process(pid), 128 + SIGKILL) << "prepare ended before it could be killed";
+  EXPECT_FALSE(fs::exists(killed));
+  auto resume = args;
+  resume.back() = killed.string();
+  resume.push_back("--resume");
+  const auto res = test::run_sbench(resume);
+  ASSERT_EQ(res.exit_code, 0) << res.err;
+  test::run_python("compare_stores.py", {single.string(), killed.string()});
 }
 
 }  // namespace

@@ -434,10 +434,10 @@ TEST_F(DhsPrepare, BadInputIsReportedNeverSilent) {
   EXPECT_NE(none.err.find("no Landsat surface reflectance scene"), std::string::npos) << none.err;
   EXPECT_FALSE(fs::exists(d / "none.h5"));
   // A task prepare does not build yet says so.
-  const auto other = test::run_sbench({"-q", "prepare", "crop_yield", "--labels", (d / "nocol.csv").string(),
-                                       "--imagery", (d / "syn").string(), "--out", (d / "cy.h5").string()});
+  const auto other = test::run_sbench({"-q", "prepare", "crop_type_kenya", "--labels", (d / "nocol.csv").string(),
+                                       "--imagery", (d / "syn").string(), "--out", (d / "ck.h5").string()});
   EXPECT_EQ(other.exit_code, 2);
-  EXPECT_NE(other.err.find("does not build crop_yield"), std::string::npos) << other.err;
+  EXPECT_NE(other.err.find("does not build crop_type_kenya"), std::string::npos) << other.err;
 }
 
 }  // namespace
