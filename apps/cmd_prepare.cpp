@@ -27,6 +27,7 @@ struct PrepareArgs {
   int year = 0;
   std::string region, start, end;
   int sample = 0;
+  int triplets = 0;
 };
 
 int run_prepare(Context& ctx, const PrepareArgs& a) {
@@ -43,6 +44,7 @@ int run_prepare(Context& ctx, const PrepareArgs& a) {
   opt.year = a.year;
   opt.region = a.region;
   opt.sample = a.sample;
+  opt.triplets = a.triplets;
   if (!a.start.empty()) opt.start = raster::check_date(a.start, "--start");
   if (!a.end.empty()) opt.end = raster::check_date(a.end, "--end");
   opt.command_line = ctx.command_line;
@@ -97,7 +99,8 @@ void add_prepare_command(CLI::App& app, Context& ctx) {
   cmd->add_option("task", a->task, "Task id or SDG code (the six DHS tasks share one store)")->required();
   cmd->add_option("--labels", a->labels,
                   "The label file: dhs_final_labels.csv (DHS tasks), the LSMS pairs CSV (poverty_change), the "
-                  "Cropland Data Layer raster (cropland), the yields CSV (crop_yield: country, region, year, yield)")
+                  "Cropland Data Layer raster (cropland), the yields CSV (crop_yield: country, region, year, yield), "
+                  "the regions CSV (land_cover_ood: region, region_group, lon, lat); the CDL raster (land_cover_rep)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--imagery", a->imagery, "Folders (or files) of scenes, scanned recursively");
@@ -108,13 +111,22 @@ void add_prepare_command(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"archive", "train"}))
       ->capture_default_str();
   cmd->add_flag("--resume", a->resume, "Continue an interrupted run with the same inputs");
-  cmd->add_option("--year", a->year, "Year of the composite (cropland; default 2017, the release's)");
+  cmd->add_option(
+      "--year", a->year,
+      "Year of the composite (cropland; default 2017, the release's), of the series (land_cover_ood; default 2018) or "
+      "of the NAIP images (land_cover_rep; default any)");
   cmd->add_option("--region", a->region,
                   "Polygon to tile (brick_kiln), or the region polygons (crop_yield); GeoJSON, GeoPackage, Shapefile")
       ->check(CLI::ExistingFile);
   cmd->add_option("--start", a->start, "First day of the season (brick_kiln; default 2018-10-01)");
   cmd->add_option("--end", a->end, "Last day of the season (brick_kiln; default 2019-05-31)");
-  cmd->add_option("--sample", a->sample, "Parcels to centre tiles on (field_delineation; default 2000)")
+  cmd->add_option("--sample", a->sample,
+                  "Parcels to centre tiles on (field_delineation; default 2000), points per region (land_cover_ood; "
+                  "default 500) or tiles to sample (land_cover_rep; default all)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--triplets", a->triplets,
+                  "Tile2Vec triplets (anchor, neighbour within 100 m, distant tile) instead of the grid's tiles "
+                  "(land_cover_rep)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--threads", a->threads, "Clusters cut in parallel (default: every core)")
       ->check(CLI::NonNegativeNumber);

@@ -12,6 +12,7 @@
 
 #include "prepare_common.hpp"
 #include "sbench/core/error.hpp"
+#include "sbench/raster/warp.hpp"
 
 namespace sbench::prepare {
 
@@ -40,7 +41,8 @@ std::pair<std::size_t, std::size_t> shard_rows(std::size_t rows, int shard, int 
 }
 
 std::vector<std::string> preparable_families() {
-  return {"dhs", "lsms_pair", "cropland", "brick_kiln", "field_delineation", "crop_yield"};
+  return {"dhs",        "lsms_pair",      "cropland",      "brick_kiln", "field_delineation",
+          "crop_yield", "land_cover_ood", "land_cover_rep"};
 }
 
 raster::Catalog load_catalog(const PrepareOptions& opt) {
@@ -135,10 +137,14 @@ store::ImportReport finish_prepare(store::StoreWriter& writer, const store::Tall
                                    const PrepareOptions& opt, const std::string& settings_json,
                                    const std::string& imagery_json) {
   store::ImportReport report = tally.report(writer.size(), writer.resumed());
-  if (writer.size() == 0) {
+  if (writer.size() == 0 && opt.shards == 1) {
     writer.discard();
     fail<InputError>("{}: no example could be prepared for {}: {}", opt.labels, task.id, report_json(report));
   }
+  // A shard may hold nothing (every row of its block dropped): it is written, with its report, so
+  // that the merge has every shard and sums every count.
+  if (writer.size() == 0)
+    spdlog::warn("{}: shard {}/{} holds no example: {}", opt.out.string(), opt.shard, opt.shards, report_json(report));
   writer.set_attribute("prepare_report", report_json(report));
   writer.set_attribute("prepare_settings", settings_json);
   writer.set_attribute("prepare_imagery", imagery_json);
@@ -148,7 +154,20 @@ store::ImportReport finish_prepare(store::StoreWriter& writer, const store::Tall
   return report;
 }
 
+namespace {
+store::ImportReport build(const TaskCard& task, const TaskRegistry& registry, const PrepareOptions& opt);
+}  // namespace
+
 store::ImportReport prepare_task(const TaskCard& task, const TaskRegistry& registry, const PrepareOptions& opt) {
+  // The builders' files are closed when they end, whatever the outcome (the readers are done then).
+  struct Close {
+    ~Close() { raster::close_cached_datasets(); }
+  } close;
+  return build(task, registry, opt);
+}
+
+namespace {
+store::ImportReport build(const TaskCard& task, const TaskRegistry& registry, const PrepareOptions& opt) {
   if (opt.shards < 1 || opt.shard < 0 || opt.shard >= opt.shards)
     fail<UsageError>("--shard {}/{}: expected 0 <= K < N", opt.shard, opt.shards);
   if (opt.labels.empty()) fail<UsageError>("--labels FILE is required");
@@ -158,8 +177,12 @@ store::ImportReport prepare_task(const TaskCard& task, const TaskRegistry& regis
   if (task.family == "brick_kiln") return prepare_brick_kiln(task, registry, opt);
   if (task.family == "field_delineation") return prepare_field_delineation(task, registry, opt);
   if (task.family == "crop_yield") return prepare_crop_yield(task, registry, opt);
+  if (task.family == "land_cover_ood") return prepare_land_cover_ood(task, registry, opt);
+  if (task.family == "land_cover_rep") return prepare_land_cover_rep(task, registry, opt);
   fail<UsageError>("sbench prepare does not build {} ({} family) yet; it builds the {} tasks (docs/prepare.md)",
                    task.id, task.family, fmt::join(preparable_families(), ", "));
 }
+
+}  // namespace
 
 }  // namespace sbench::prepare

@@ -55,7 +55,7 @@ store::WriterOptions writer_options(const PrepareOptions& options, const std::st
 // the first few ids of each.
 std::string report_json(const store::ImportReport& report);
 
-// Ends a build: nothing written is an error that leaves nothing behind; otherwise the report
+// Ends a build: nothing written is an error that leaves nothing behind (an empty shard is kept); otherwise the report
 // (prepare_report), the settings (prepare_settings), what the imagery held (prepare_imagery: scenes
 // by kind, files and scenes not used), the card's normalization and the shard (K/N, for shards
 // only) go into the store, which is finished.
@@ -71,6 +71,10 @@ store::ImportReport prepare_field_delineation(const TaskCard& task, const TaskRe
                                               const PrepareOptions& options);
 store::ImportReport prepare_crop_yield(const TaskCard& task, const TaskRegistry& registry,
                                        const PrepareOptions& options);
+store::ImportReport prepare_land_cover_ood(const TaskCard& task, const TaskRegistry& registry,
+                                           const PrepareOptions& options);
+store::ImportReport prepare_land_cover_rep(const TaskCard& task, const TaskRegistry& registry,
+                                           const PrepareOptions& options);
 store::ImportReport prepare_cropland(const TaskCard& task, const TaskRegistry& registry, const PrepareOptions& options);
 
 }  // namespace sbench::prepare

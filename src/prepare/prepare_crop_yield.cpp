@@ -15,13 +15,13 @@
 #include <set>
 #include <unordered_map>
 
+#include "modis_grid.hpp"
 #include "polygons.hpp"
 #include "prepare_common.hpp"
 #include "sbench/core/csv.hpp"
 #include "sbench/core/error.hpp"
 #include "sbench/prepare/histograms.hpp"
 #include "sbench/raster/composite.hpp"
-#include "sbench/raster/eos.hpp"
 #include "sbench/raster/gdal_env.hpp"
 #include "sbench/raster/grid.hpp"
 #include "sbench/raster/scene.hpp"
@@ -31,11 +31,6 @@ namespace sbench::prepare {
 
 namespace {
 
-// The MODIS sinusoidal projection on its sphere, and the 500 m products' cell (2400 per tile).
-const std::string kSinusoidal =
-    fmt::format("+proj=sinu +lon_0=0 +x_0=0 +y_0=0 +R={} +units=m +no_defs", raster::kModisSphereRadius);
-constexpr double kCell = raster::kModisTileMetres / 2400;
-constexpr double kOriginX = -18 * raster::kModisTileMetres, kOriginY = 9 * raster::kModisTileMetres;
 constexpr int kMaxSide = 3000;  // cells per side of a region's grid (1390 km)
 
 const std::vector<std::string> kReflectance = {"RED", "NIR", "BLUE", "GREEN", "NIR2", "SWIR1", "SWIR2"};
@@ -244,7 +239,12 @@ store::ImportReport prepare_crop_yield(const TaskCard& task, const TaskRegistry&
   raster::init_gdal();
   if (opt.region.empty()) fail<UsageError>("crop_yield: --region FILE (the region polygons) is required");
   std::vector<LabelRow> rows = read_yields(opt.labels, task);
-  Polygons regions = read_polygons(opt.region, "region polygons (counties, partidos, mesoregions)", "", kSinusoidal);
+  store::Tally tally;
+  Imagery imagery = load_imagery(opt, tally);
+  // The grids take the products' own CRS (GDAL's WKT of their sinusoidal projection), so that cells
+  // are read where they are, without the warper.
+  const std::string crs = modis::product_crs(imagery.sat.begin()->second.front());
+  Polygons regions = read_polygons(opt.region, "region polygons (counties, partidos, mesoregions)", "", crs);
   std::unordered_map<std::string, std::size_t> polygon_of;
   for (std::size_t i = 0; i < regions.geometries.size(); ++i) {
     const std::string key = region_of(regions.fields[i]);
@@ -259,8 +259,6 @@ store::ImportReport prepare_crop_yield(const TaskCard& task, const TaskRegistry&
   }
   const store::Schema schema = store::schema_from_card(task, registry);
   const std::uint64_t seed = task.split.seed.value_or(0);
-  store::Tally tally;
-  Imagery imagery = load_imagery(opt, tally);
 
   // Composites the labels' seasons use, and the seasons' composites the imagery lacks.
   std::set<int> used;
@@ -290,6 +288,9 @@ store::ImportReport prepare_crop_yield(const TaskCard& task, const TaskRegistry&
   imagery.summary["scenes_outside_seasons"] = outside;
   imagery.summary["regions"] = regions.geometries.size();
 
+  // Season by season (harvest year, then label order): the regions of one season read the same
+  // composites, which then stay open and cached.
+  std::stable_sort(rows.begin(), rows.end(), [](const LabelRow& a, const LabelRow& b) { return a.year < b.year; });
   const auto [first, last] = shard_rows(rows.size(), opt.shard, opt.shards);
   std::vector<const LabelRow*> todo;
   for (std::size_t r = first; r < last; ++r) {
@@ -326,13 +327,10 @@ store::ImportReport prepare_crop_yield(const TaskCard& task, const TaskRegistry&
         // The region's box on the MODIS cells, as a square grid.
         OGREnvelope env;
         polygon.getEnvelope(&env);
-        const double c0 = std::floor((env.MinX - kOriginX) / kCell), c1 = std::ceil((env.MaxX - kOriginX) / kCell);
-        const double r0 = std::floor((kOriginY - env.MaxY) / kCell), r1 = std::ceil((kOriginY - env.MinY) / kCell);
-        const int side = static_cast<int>(std::max({c1 - c0, r1 - r0, 1.0}));
+        const modis::CellGrid cells = modis::cell_grid(env.MinX, env.MinY, env.MaxX, env.MaxY);
+        const int side = cells.side;
         if (side > kMaxSide) return {"region_too_large", row.key, {}};
-        const double x0 = kOriginX + c0 * kCell, y1 = kOriginY - r0 * kCell;
-        const raster::TileGrid grid =
-            raster::make_grid_at(x0 + side * kCell / 2, y1 - side * kCell / 2, side, kCell, kSinusoidal);
+        const raster::TileGrid grid = cells.grid(crs);
         const auto gt = grid.geotransform();
         const auto inside = rasterize_polygons({const_cast<OGRGeometry*>(&polygon)}, gt.data(), side, side);
         std::vector<std::size_t> pixels;

@@ -33,7 +33,8 @@ SynthWriter::~SynthWriter() {
 }
 
 void SynthWriter::write_tif(const std::string& relative, int width, int height, int gdal_type, const void* data,
-                            const std::string& wkt, const double* geotransform, std::optional<double> nodata) {
+                            const std::string& wkt, const double* geotransform, std::optional<double> nodata,
+                            int bands) {
   const fs::path path = partial_ / relative;
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
@@ -41,14 +42,20 @@ void SynthWriter::write_tif(const std::string& relative, int width, int height, 
   const auto type = static_cast<GDALDataType>(gdal_type);
   const char* predictor = type == GDT_Float32 || type == GDT_Float64 ? "PREDICTOR=3" : "PREDICTOR=2";
   const char* options[] = {"COMPRESS=DEFLATE", predictor, nullptr};
-  GDALDatasetH ds = GDALCreate(driver, path.c_str(), width, height, 1, type, const_cast<char**>(options));
+  GDALDatasetH ds = GDALCreate(driver, path.c_str(), width, height, bands, type, const_cast<char**>(options));
   if (!ds) fail<IoError>("{}: cannot create the GeoTIFF", path.string());
   GDALSetProjection(ds, wkt.c_str());
   GDALSetGeoTransform(ds, const_cast<double*>(geotransform));
-  GDALRasterBandH band = GDALGetRasterBand(ds, 1);
-  if (nodata) GDALSetRasterNoDataValue(band, *nodata);
-  const CPLErr err =
-      GDALRasterIO(band, GF_Write, 0, 0, width, height, const_cast<void*>(data), width, height, type, 0, 0);
+  const std::size_t plane = static_cast<std::size_t>(width) * static_cast<std::size_t>(height) *
+                            static_cast<std::size_t>(GDALGetDataTypeSizeBytes(type));
+  CPLErr err = CE_None;
+  for (int b = 0; b < bands && err == CE_None; ++b) {
+    GDALRasterBandH band = GDALGetRasterBand(ds, b + 1);
+    if (nodata) GDALSetRasterNoDataValue(band, *nodata);
+    err = GDALRasterIO(band, GF_Write, 0, 0, width, height,
+                       const_cast<char*>(static_cast<const char*>(data) + plane * static_cast<std::size_t>(b)), width,
+                       height, type, 0, 0);
+  }
   GDALClose(ds);
   if (err != CE_None) fail<IoError>("{}: cannot write the pixels", path.string());
   files_.push_back(relative);
@@ -111,7 +118,8 @@ void SynthWriter::commit() {
 }
 
 std::vector<std::string> synth_families() {
-  return {"dhs", "lsms_pair", "cropland", "brick_kiln", "field_delineation", "crop_yield"};
+  return {"dhs",        "lsms_pair",      "cropland",      "brick_kiln", "field_delineation",
+          "crop_yield", "land_cover_ood", "land_cover_rep"};
 }
 
 SynthResult synth_task(const TaskCard& task, const SynthOptions& opt) {
@@ -122,12 +130,14 @@ SynthResult synth_task(const TaskCard& task, const SynthOptions& opt) {
   }
   raster::init_gdal();
   SynthWriter out(opt.out);
-  SynthResult r = task.family == "dhs"          ? synth_dhs(task, opt, out)
-                  : task.family == "lsms_pair"  ? synth_lsms(task, opt, out)
-                  : task.family == "cropland"   ? synth_cropland(task, opt, out)
-                  : task.family == "brick_kiln" ? synth_brick_kiln(task, opt, out)
-                  : task.family == "crop_yield" ? synth_crop_yield(task, opt, out)
-                                                : synth_field_delineation(task, opt, out);
+  SynthResult r = task.family == "dhs"              ? synth_dhs(task, opt, out)
+                  : task.family == "lsms_pair"      ? synth_lsms(task, opt, out)
+                  : task.family == "cropland"       ? synth_cropland(task, opt, out)
+                  : task.family == "brick_kiln"     ? synth_brick_kiln(task, opt, out)
+                  : task.family == "crop_yield"     ? synth_crop_yield(task, opt, out)
+                  : task.family == "land_cover_ood" ? synth_land_cover_ood(task, opt, out)
+                  : task.family == "land_cover_rep" ? synth_land_cover_rep(task, opt, out)
+                                                    : synth_field_delineation(task, opt, out);
   r.files = out.files();
   out.commit();
   const fs::path dir = opt.out;

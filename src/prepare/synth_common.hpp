@@ -2,14 +2,46 @@
 // every file is written (a failed synth leaves nothing that looks complete).
 #pragma once
 
+#include <cpl_conv.h>
+#include <ogr_spatialref.h>
+
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "sbench/core/error.hpp"
 #include "sbench/prepare/synth.hpp"
 
 namespace sbench::prepare {
+
+// Points from one CRS to another (traditional GIS order: x = longitude or easting).
+class Transform {
+ public:
+  Transform(const std::string& from, const std::string& to) {
+    a_.SetFromUserInput(from.c_str());
+    b_.SetFromUserInput(to.c_str());
+    a_.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    b_.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    t_.reset(OGRCreateCoordinateTransformation(&a_, &b_));
+    if (!t_) fail<Error>("no transformation from {} to {}", from, to);
+  }
+  void operator()(double& x, double& y) const {
+    if (!t_->Transform(1, &x, &y)) fail<Error>("cannot transform ({}, {})", x, y);
+  }
+  std::string wkt_to() const {
+    char* w = nullptr;
+    b_.exportToWkt(&w);
+    std::string s = w ? w : "";
+    CPLFree(w);
+    return s;
+  }
+
+ private:
+  OGRSpatialReference a_, b_;
+  std::unique_ptr<OGRCoordinateTransformation> t_;
+};
 
 class SynthWriter {
  public:
@@ -18,9 +50,10 @@ class SynthWriter {
   SynthWriter(const SynthWriter&) = delete;
   SynthWriter& operator=(const SynthWriter&) = delete;
 
-  // A single-band GeoTIFF (DEFLATE) at `relative`, with its CRS (WKT), geotransform and nodata.
+  // A GeoTIFF (DEFLATE) of `bands` bands (band-major data) at `relative`, with its CRS (WKT),
+  // geotransform and nodata.
   void write_tif(const std::string& relative, int width, int height, int gdal_type, const void* data,
-                 const std::string& wkt, const double* geotransform, std::optional<double> nodata);
+                 const std::string& wkt, const double* geotransform, std::optional<double> nodata, int bands = 1);
   // A JPEG 2000 file (lossless, GeoJP2 and GMLJP2 georeferencing) of `bands` bands, band-major.
   void write_jp2(const std::string& relative, int width, int height, int bands, int gdal_type, const void* data,
                  const std::string& wkt, const double* geotransform);
@@ -44,6 +77,8 @@ SynthResult synth_lsms(const TaskCard& task, const SynthOptions& options, SynthW
 SynthResult synth_brick_kiln(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 SynthResult synth_field_delineation(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 SynthResult synth_crop_yield(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
+SynthResult synth_land_cover_ood(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
+SynthResult synth_land_cover_rep(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 SynthResult synth_cropland(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 
 }  // namespace sbench::prepare

@@ -13,6 +13,7 @@
 #include <random>
 #include <sstream>
 
+#include "modis_grid.hpp"
 #include "sbench/core/error.hpp"
 #include "sbench/prepare/histograms.hpp"
 #include "sbench/raster/eos.hpp"
@@ -22,9 +23,11 @@ namespace sbench::prepare {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
-constexpr double kCell = raster::kModisTileMetres / 2400, kKm = raster::kModisTileMetres / 1200;
-constexpr double kOriginX = -18 * raster::kModisTileMetres, kOriginY = 9 * raster::kModisTileMetres;
+using modis::kCell;
+using modis::kOriginX;
+using modis::kOriginY;
+using modis::kPi;
+constexpr double kKm = raster::kModisTileMetres / 1200;
 
 const char* const kCounties[] = {
     "Adair",       "O'Brien",  "Audubon",    "Benton",    "Black Hawk", "Boone",    "Bremer",      "Buchanan",

@@ -81,32 +81,6 @@ struct Fields {
   }
 };
 
-class Transform {
- public:
-  Transform(const std::string& from, const std::string& to) {
-    a_.SetFromUserInput(from.c_str());
-    b_.SetFromUserInput(to.c_str());
-    a_.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-    b_.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-    t_.reset(OGRCreateCoordinateTransformation(&a_, &b_));
-    if (!t_) fail<Error>("no transformation from {} to {}", from, to);
-  }
-  void operator()(double& x, double& y) const {
-    if (!t_->Transform(1, &x, &y)) fail<Error>("cannot transform ({}, {})", x, y);
-  }
-  std::string wkt_to() const {
-    char* w = nullptr;
-    b_.exportToWkt(&w);
-    std::string s = w ? w : "";
-    CPLFree(w);
-    return s;
-  }
-
- private:
-  OGRSpatialReference a_, b_;
-  std::unique_ptr<OGRCoordinateTransformation> t_;
-};
-
 std::string ymd(int y, int m, int d) {
   return fmt::format("{:04d}{:02d}{:02d}", y, m, d);
 }

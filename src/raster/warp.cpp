@@ -1,5 +1,7 @@
 #include "sbench/raster/warp.hpp"
 
+#include <sys/resource.h>
+
 #include <cpl_conv.h>
 #include <fmt/format.h>
 #include <gdal_alg.h>
@@ -13,9 +15,12 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <thread>
 #include <utility>
 
 #include "sbench/core/atomic_file.hpp"
@@ -119,64 +124,127 @@ Resampling parse_resampling(const std::string& name) {
 
 namespace {
 // One open handle per file and thread (GDAL datasets are not thread-safe), reused across tiles;
-// keyed by path, size and modification time so a rewritten file is opened again.
+// keyed by path, size and modification time so a rewritten file is opened again. Every thread's
+// cache is registered, so that close_cached_datasets() can close them all.
 struct CachedDataset {
   std::string key;
   Dataset ds;
+  std::string wkt;  // its CRS, exported once (some drivers export it again on every call)
 };
-constexpr std::size_t kHandlesPerThread = 32;
+constexpr std::size_t kSharedHandles = 256;
 
-GDALDatasetH cached_open(const std::string& path) {
-  thread_local std::vector<CachedDataset> cache;
+// Handles per thread: up to 512 (a MODIS season touches 65 files per tile), within the process's
+// open-file limit, whose soft value is first raised towards the hard one (to 65536 at most) since a
+// time series keeps many files open.
+std::size_t handles_per_thread() {
+  static const std::size_t n = [] {
+    struct rlimit rl {};
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return std::size_t{32};
+    if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < 65536) {
+      struct rlimit raised = rl;
+      raised.rlim_cur = std::min<rlim_t>(rl.rlim_max, 65536);
+      if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+    }
+    const double budget = static_cast<double>(rl.rlim_cur) - static_cast<double>(kSharedHandles) - 128;
+    const double threads = std::max(1u, std::thread::hardware_concurrency());
+    return static_cast<std::size_t>(std::clamp(budget / (2 * threads), 8.0, 512.0));
+  }();
+  return n;
+}
+
+// Never destroyed: oneTBB's worker threads end (and their caches deregister) after static
+// destructors have run.
+struct ThreadCache;
+std::mutex& caches_lock() {
+  static auto* m = new std::mutex;
+  return *m;
+}
+std::set<ThreadCache*>& thread_caches() {
+  static auto* caches = new std::set<ThreadCache*>;
+  return *caches;
+}
+struct ThreadCache {
+  std::mutex lock;  // taken by the owner thread while it uses an entry, and by close_cached_datasets()
+  std::vector<CachedDataset> entries;
+  ThreadCache() {
+    std::lock_guard<std::mutex> g(caches_lock());
+    thread_caches().insert(this);
+  }
+  ~ThreadCache() {
+    std::lock_guard<std::mutex> g(caches_lock());
+    thread_caches().erase(this);
+  }
+};
+
+std::string file_key(const std::string& path) {
   std::error_code ec;
   std::string key = path;
   if (std::filesystem::is_regular_file(path, ec)) {
     key += fmt::format("|{}|{}", std::filesystem::file_size(path, ec),
                        std::filesystem::last_write_time(path, ec).time_since_epoch().count());
   }
-  for (std::size_t k = 0; k < cache.size(); ++k) {
-    if (cache[k].key == key) {
-      std::rotate(cache.begin(), cache.begin() + static_cast<std::ptrdiff_t>(k),
-                  cache.begin() + static_cast<std::ptrdiff_t>(k) + 1);
-      return cache.front().ds.get();
+  return key;
+}
+
+struct Source {
+  GDALDatasetH ds = nullptr;
+  std::string wkt;
+};
+
+Source cached_open(const std::string& path) {
+  thread_local ThreadCache cache;
+  const std::string key = file_key(path);
+  std::lock_guard<std::mutex> g(cache.lock);
+  auto& entries = cache.entries;
+  for (std::size_t k = 0; k < entries.size(); ++k) {
+    if (entries[k].key == key) {
+      std::rotate(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(k),
+                  entries.begin() + static_cast<std::ptrdiff_t>(k) + 1);
+      return {entries.front().ds.get(), entries.front().wkt};
     }
   }
   CPLErrorReset();
   Dataset ds(GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
   if (!ds) fail<InputError>("{}: not a raster GDAL can open ({})", path, CPLGetLastErrorMsg());
-  if (cache.size() == kHandlesPerThread) cache.pop_back();
-  cache.insert(cache.begin(), CachedDataset{key, std::move(ds)});
-  return cache.front().ds.get();
+  const char* wkt = GDALGetProjectionRef(ds.get());
+  std::string text = wkt ? wkt : "";
+  if (entries.size() >= handles_per_thread()) entries.pop_back();
+  entries.insert(entries.begin(), CachedDataset{key, std::move(ds), std::move(text)});
+  return {entries.front().ds.get(), entries.front().wkt};
 }
 
 // One more handle per file, shared by every thread under a mutex, for the window reads of the
 // direct path: threads then share GDAL's cached blocks of the file instead of each decoding its own
-// copy (with a handle per thread, two threads decode and hold every block twice).
+// copy (with a handle per thread, two threads decode and hold every block twice). At most
+// kSharedHandles files stay open (least recently used closed first), so that a run over thousands
+// of files (a MODIS time series) stays under the open-file limit; a reader holds its handle while
+// it reads.
 struct SharedHandle {
   std::mutex lock;
   Dataset ds;
 };
+std::mutex g_registry_lock;
+std::list<std::pair<std::string, std::shared_ptr<SharedHandle>>>& shared_registry() {
+  static std::list<std::pair<std::string, std::shared_ptr<SharedHandle>>> registry;  // most recent first
+  return registry;
+}
 
-SharedHandle& shared_handle(const std::string& path) {
-  static std::mutex registry_lock;
-  static std::map<std::string, std::unique_ptr<SharedHandle>> registry;
-  std::error_code ec;
-  std::string key = path;
-  if (std::filesystem::is_regular_file(path, ec)) {
-    key += fmt::format("|{}|{}", std::filesystem::file_size(path, ec),
-                       std::filesystem::last_write_time(path, ec).time_since_epoch().count());
-  }
-  std::lock_guard<std::mutex> g(registry_lock);
-  auto& h = registry[key];
-  if (!h) {
-    h = std::make_unique<SharedHandle>();
-    h->ds.reset(GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
-    if (!h->ds) {
-      registry.erase(key);
-      fail<InputError>("{}: not a raster GDAL can open ({})", path, CPLGetLastErrorMsg());
+std::shared_ptr<SharedHandle> shared_handle(const std::string& path) {
+  const std::string key = file_key(path);
+  std::lock_guard<std::mutex> g(g_registry_lock);
+  auto& registry = shared_registry();
+  for (auto it = registry.begin(); it != registry.end(); ++it) {
+    if (it->first == key) {
+      registry.splice(registry.begin(), registry, it);
+      return registry.front().second;
     }
   }
-  return *h;
+  auto h = std::make_shared<SharedHandle>();
+  h->ds.reset(GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+  if (!h->ds) fail<InputError>("{}: not a raster GDAL can open ({})", path, CPLGetLastErrorMsg());
+  registry.emplace_front(key, h);
+  if (registry.size() > kSharedHandles) registry.pop_back();
+  return h;
 }
 
 // GDAL's image-to-image transformer from a source to a grid CRS, built once per thread, source
@@ -197,8 +265,8 @@ struct CachedTransformer {
   }
 };
 
-void* cached_transformer(GDALDatasetH source, GDALDatasetH dst, const std::string& path, const TileGrid& grid,
-                         double* gt) {
+void* cached_transformer(GDALDatasetH source, const std::string& source_wkt, GDALDatasetH dst, const std::string& path,
+                         const TileGrid& grid, double* gt) {
   thread_local std::vector<CachedTransformer> cache;
   // A source georeferenced by a plain geotransform is keyed by its CRS and geotransform, so that the
   // files of one product grid (the composites of a MODIS tile) share one transformer; one with GCPs,
@@ -206,11 +274,10 @@ void* cached_transformer(GDALDatasetH source, GDALDatasetH dst, const std::strin
   double src_gt[6];
   const bool plain = GDALGetGeoTransform(source, src_gt) == CE_None && GDALGetGCPCount(source) == 0 &&
                      !GDALGetMetadata(source, "RPC") && !GDALGetMetadata(source, "GEOLOCATION");
-  const std::string key =
-      (plain ? fmt::format("gt {:.17g} {:.17g} {:.17g} {:.17g} {:.17g} {:.17g} {}", src_gt[0], src_gt[1], src_gt[2],
-                           src_gt[3], src_gt[4], src_gt[5], GDALGetProjectionRef(source))
-             : fmt::format("{}|{}", static_cast<void*>(source), path)) +
-      "|" + grid.wkt;
+  const std::string key = (plain ? fmt::format("gt {:.17g} {:.17g} {:.17g} {:.17g} {:.17g} {:.17g} {}", src_gt[0],
+                                               src_gt[1], src_gt[2], src_gt[3], src_gt[4], src_gt[5], source_wkt)
+                                 : fmt::format("{}|{}", static_cast<void*>(source), path)) +
+                          "|" + grid.wkt;
   for (auto& c : cache) {
     if (c.key == key) {
       GDALSetGenImgProjTransformerDstGeoTransform(c.arg, gt);
@@ -219,20 +286,19 @@ void* cached_transformer(GDALDatasetH source, GDALDatasetH dst, const std::strin
   }
   void* arg = GDALCreateGenImgProjTransformer2(source, dst, nullptr);
   if (!arg) return nullptr;
-  if (cache.size() == kHandlesPerThread) cache.erase(cache.begin());
+  if (cache.size() == 32) cache.erase(cache.begin());  // transformers kept per thread
   cache.emplace_back(key, arg);
   return arg;
 }
 
 // Whether two WKT strings name the same CRS. PROJ's comparison costs about a millisecond, and a
 // build compares the same few pairs for every read, so the answers are kept per thread.
-bool same_crs(const char* source_wkt, const std::string& grid_wkt) {
+bool same_crs(const std::string& a, const std::string& grid_wkt) {
   struct Answer {
     std::string a, b;
     bool same;
   };
   thread_local std::vector<Answer> answers;
-  const std::string a = source_wkt ? source_wkt : "";
   for (const auto& x : answers) {
     if (x.a == a && x.b == grid_wkt) return x.same;
   }
@@ -246,14 +312,14 @@ bool same_crs(const char* source_wkt, const std::string& grid_wkt) {
 
 // True when the source pixels are the grid's pixels: same CRS, north-up, same pixel size, and the
 // grid's corner on a source pixel corner. Then a window read replaces the warper.
-bool same_grid(GDALDatasetH src, const TileGrid& grid, int& x0, int& y0) {
+bool same_grid(GDALDatasetH src, const std::string& src_wkt, const TileGrid& grid, int& x0, int& y0) {
   double gt[6];
   if (GDALGetGeoTransform(src, gt) != CE_None || gt[2] != 0 || gt[4] != 0) return false;
   const double tol = 1e-9 * grid.res;
   if (std::abs(gt[1] - grid.res) > tol || std::abs(gt[5] + grid.res) > tol) return false;
   const double fx = (grid.min_x() - gt[0]) / grid.res, fy = (gt[3] - grid.max_y()) / grid.res;
   if (std::abs(fx - std::round(fx)) > 1e-6 || std::abs(fy - std::round(fy)) > 1e-6) return false;
-  if (!same_crs(GDALGetProjectionRef(src), grid.wkt)) return false;
+  if (!same_crs(src_wkt, grid.wkt)) return false;
   x0 = static_cast<int>(std::lround(fx));
   y0 = static_cast<int>(std::lround(fy));
   return true;
@@ -311,11 +377,11 @@ bool direct_warp(GDALDatasetH source, const std::string& path, const std::vector
   const std::size_t wplane = static_cast<std::size_t>(ww) * static_cast<std::size_t>(wh);
   thread_local std::vector<float> src;
   src.resize(wplane * static_cast<std::size_t>(nb));
-  SharedHandle& shared = shared_handle(path);
+  const std::shared_ptr<SharedHandle> shared = shared_handle(path);
   CPLErr read_err;
   {
-    std::lock_guard<std::mutex> g(shared.lock);
-    read_err = GDALDatasetRasterIO(shared.ds.get(), GF_Read, x0, y0, ww, wh, src.data(), ww, wh, GDT_Float32, nb,
+    std::lock_guard<std::mutex> g(shared->lock);
+    read_err = GDALDatasetRasterIO(shared->ds.get(), GF_Read, x0, y0, ww, wh, src.data(), ww, wh, GDT_Float32, nb,
                                    const_cast<int*>(bands.data()), 0, 0, 0);
   }
   if (read_err != CE_None) {
@@ -410,9 +476,9 @@ bool direct_warp(GDALDatasetH source, const std::string& path, const std::vector
 
 WarpedTile warp_to_grid(const std::string& path, const TileGrid& grid, const WarpOptions& opt) {
   init_gdal();
-  GDALDatasetH source = cached_open(path);
-  const char* srs = GDALGetProjectionRef(source);
-  if ((!srs || !*srs) && GDALGetGCPCount(source) == 0) {
+  const Source opened = cached_open(path);
+  GDALDatasetH source = opened.ds;
+  if (opened.wkt.empty() && GDALGetGCPCount(source) == 0) {
     fail<InputError>("{}: the raster has no coordinate reference system", path);
   }
   const int count = GDALGetRasterCount(source);
@@ -424,7 +490,7 @@ WarpedTile warp_to_grid(const std::string& path, const TileGrid& grid, const War
     if (b < 1 || b > count) fail<InputError>("{}: band {} asked, the raster has {}", path, b, count);
   }
   int x0 = 0, y0 = 0;
-  if (!opt.force_warp && same_grid(source, grid, x0, y0)) {
+  if (!opt.force_warp && same_grid(source, opened.wkt, grid, x0, y0)) {
     ++g_window;
     return read_window(source, path, grid, bands, opt, x0, y0);
   }
@@ -485,7 +551,7 @@ WarpedTile warp_to_grid(const std::string& path, const TileGrid& grid, const War
   }
   wo->eResampleAlg = gdal_alg(opt.resampling);
   wo->eWorkingDataType = GDT_Float32;
-  void* transform = cached_transformer(source, dst.get(), path, grid, gt.data());
+  void* transform = cached_transformer(source, opened.wkt, dst.get(), path, grid, gt.data());
   if (!transform) {
     GDALDestroyWarpOptions(wo);
     fail<InputError>("{}: no transformation to {} ({})", path, grid.crs, CPLGetLastErrorMsg());
@@ -575,6 +641,18 @@ void write_geotiff(const std::string& path, const WarpedTile& tile, const TileGr
     }
   }
   out.commit();
+}
+
+void close_cached_datasets() {
+  {
+    std::lock_guard<std::mutex> g(caches_lock());
+    for (ThreadCache* c : thread_caches()) {
+      std::lock_guard<std::mutex> e(c->lock);
+      c->entries.clear();
+    }
+  }
+  std::lock_guard<std::mutex> g(g_registry_lock);
+  shared_registry().clear();
 }
 
 }  // namespace sbench::raster

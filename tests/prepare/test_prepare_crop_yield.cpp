@@ -330,40 +330,48 @@ TEST_F(CropYieldPrepare, BadInputStopsWithTheFileAndWhatWasExpected) {
   for (const char* f : {"bad1.h5", "bad2.h5", "bad3.h5", "bad4.h5"}) EXPECT_FALSE(fs::exists(d / f)) << f;
 }
 
-// Synth's counties, prepared: the planted vigour shows in the mid-season NDVI as in the yields;
-// shards merge to the single run's store, and a killed run resumes to it.
-TEST(CropYieldSynth, PreparedStoreCarriesThePlantedSignalAndShardsAndResumesMatch) {
-  test::TempDir d;
-  const auto synth =
-      test::run_sbench({"-q", "synth", "crop_yield", "--out", (d / "raw").string(), "--n", "18", "--seed", "3"});
-  ASSERT_EQ(synth.exit_code, 0) << synth.err;
+// `sbench synth crop_yield --n N` into DIR/raw, then its printed prepare command (quiet), which
+// leaves DIR/raw.h5; returns the prepare arguments.
+std::vector<std::string> synth_and_prepare(const fs::path& dir, int n) {
+  const auto synth = test::run_sbench(
+      {"-q", "synth", "crop_yield", "--out", (dir / "raw").string(), "--n", std::to_string(n), "--seed", "3"});
+  EXPECT_EQ(synth.exit_code, 0) << synth.err;
   const auto at = synth.out.find("sbench prepare ");
-  ASSERT_NE(at, std::string::npos) << synth.out;
+  if (at == std::string::npos) return {};
   std::istringstream line(synth.out.substr(at, synth.out.find('\n', at) - at));
   std::vector<std::string> args = {"-q"};
   for (std::string w; line >> w;) args.push_back(w);
   args.erase(args.begin() + 1);  // "sbench"
-  ASSERT_EQ(args.back(), (d / "raw").string() + ".h5");
+  EXPECT_EQ(args.back(), (dir / "raw").string() + ".h5");
   const auto prep = test::run_sbench(args);
-  ASSERT_EQ(prep.exit_code, 0) << prep.err;
+  EXPECT_EQ(prep.exit_code, 0) << prep.err;
+  return args;
+}
 
+// Synth's counties, prepared: the planted vigour shows in the mid-season NDVI as in the yields;
+// shards merge to the single run's store.
+TEST(CropYieldSynth, PreparedStoreCarriesThePlantedSignalAndShardsMerge) {
+  test::TempDir d;
+  const auto args = synth_and_prepare(d.path(), 10);
+  ASSERT_FALSE(args.empty());
   const fs::path single = d / "raw.h5";
   store::StoreReader r(single);
-  ASSERT_EQ(r.size(), 36u);                           // 18 counties x 2011 and 2010
+  constexpr std::size_t kN = 20;
+  ASSERT_EQ(r.size(), kN);                            // 10 counties x 2010 and 2011
   EXPECT_TRUE(r.find("obrien_ia_2010").has_value());  // O'Brien, cleaned as the release's keys
   EXPECT_TRUE(r.find("black hawk_ia_2011").has_value());
-  std::vector<float> ndvi(36 * 32), yield(36);
-  r.read("ndvi", 0, 36, ndvi.data());
-  r.read("yield", 0, 36, yield.data());
+  std::vector<float> ndvi(kN * 32), yield(kN);
+  r.read("ndvi", 0, kN, ndvi.data());
+  r.read("yield", 0, kN, yield.data());
   // Mid-season NDVI (steps 10-21) against yield: both follow the planted vigour.
-  std::vector<double> m(36);
-  for (std::size_t i = 0; i < 36; ++i) {
+  std::vector<double> m(kN);
+  for (std::size_t i = 0; i < kN; ++i) {
     for (std::size_t s = 10; s < 22; ++s) m[i] += ndvi[i * 32 + s] / 12;
   }
   double mx = 0, my = 0;
-  for (std::size_t i = 0; i < 36; ++i) mx += m[i] / 36, my += yield[i] / 36.0;
+  for (std::size_t i = 0; i < kN; ++i) mx += m[i] / kN, my += yield[i] / static_cast<double>(kN);
   double sxy = 0, sxx = 0, syy = 0;
-  for (std::size_t i = 0; i < 36; ++i) {
+  for (std::size_t i = 0; i < kN; ++i) {
     sxy += (m[i] - mx) * (yield[i] - my), sxx += (m[i] - mx) * (m[i] - mx), syy += (yield[i] - my) * (yield[i] - my);
   }
   EXPECT_GT(sxy / std::sqrt(sxx * syy), 0.9);
@@ -390,8 +398,15 @@ TEST(CropYieldSynth, PreparedStoreCarriesThePlantedSignalAndShardsAndResumesMatc
   merge.insert(merge.end(), {"--out", (d / "merged.h5").string()});
   ASSERT_EQ(test::run_sbench(merge).exit_code, 0);
   test::run_python("compare_stores.py", {single.string(), (d / "merged.h5").string()});
+}
 
-  // Killed once the first 32 examples are journaled, then resumed.
+// 17 counties (34 region-years): killed once the first 32 examples are journaled, then resumed to
+// the uninterrupted run's store.
+TEST(CropYieldSynth, KilledRunResumesToTheUninterruptedStore) {
+  test::TempDir d;
+  const auto args = synth_and_prepare(d.path(), 17);
+  ASSERT_FALSE(args.empty());
+  const fs::path single = d / "raw.h5";
   const fs::path killed = d / "killed.h5";
   auto k = args;
   k.back() = killed.string();

@@ -50,4 +50,9 @@ double valid_fraction(const WarpedTile& tile);
 // NAME.partial and a rename.
 void write_geotiff(const std::string& path, const WarpedTile& tile, const TileGrid& grid);
 
+// Closes every file warp_to_grid keeps open (each thread's handles and the shared ones), as a run
+// ends: some drivers (HDF4) free their per-file state only when their files are closed. Call it
+// only when no thread is reading.
+void close_cached_datasets();
+
 }  // namespace sbench::raster
