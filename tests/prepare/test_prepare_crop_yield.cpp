@@ -400,11 +400,11 @@ TEST(CropYieldSynth, PreparedStoreCarriesThePlantedSignalAndShardsMerge) {
   test::run_python("compare_stores.py", {single.string(), (d / "merged.h5").string()});
 }
 
-// 17 counties (34 region-years): killed once the first 32 examples are journaled, then resumed to
-// the uninterrupted run's store.
+// 30 counties (60 region-years): killed once the first 32 examples are journaled (28 remain), then
+// resumed to the uninterrupted run's store.
 TEST(CropYieldSynth, KilledRunResumesToTheUninterruptedStore) {
   test::TempDir d;
-  const auto args = synth_and_prepare(d.path(), 17);
+  const auto args = synth_and_prepare(d.path(), 30);
   ASSERT_FALSE(args.empty());
   const fs::path single = d / "raw.h5";
   const fs::path killed = d / "killed.h5";
