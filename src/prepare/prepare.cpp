@@ -41,8 +41,8 @@ std::pair<std::size_t, std::size_t> shard_rows(std::size_t rows, int shard, int 
 }
 
 std::vector<std::string> preparable_families() {
-  return {"dhs",        "lsms_pair",      "cropland",      "brick_kiln", "field_delineation",
-          "crop_yield", "land_cover_ood", "land_cover_rep"};
+  return {"dhs",        "lsms_pair",      "cropland",       "brick_kiln",       "field_delineation",
+          "crop_yield", "land_cover_ood", "land_cover_rep", "crop_type_fields", "crop_type_tiles"};
 }
 
 raster::Catalog load_catalog(const PrepareOptions& opt) {
@@ -179,6 +179,8 @@ store::ImportReport build(const TaskCard& task, const TaskRegistry& registry, co
   if (task.family == "crop_yield") return prepare_crop_yield(task, registry, opt);
   if (task.family == "land_cover_ood") return prepare_land_cover_ood(task, registry, opt);
   if (task.family == "land_cover_rep") return prepare_land_cover_rep(task, registry, opt);
+  if (task.family == "crop_type_fields") return prepare_crop_type_kenya(task, registry, opt);
+  if (task.family == "crop_type_tiles") return prepare_crop_type_africa(task, registry, opt);
   fail<UsageError>("sbench prepare does not build {} ({} family) yet; it builds the {} tasks (docs/prepare.md)",
                    task.id, task.family, fmt::join(preparable_families(), ", "));
 }

@@ -75,6 +75,10 @@ store::ImportReport prepare_land_cover_ood(const TaskCard& task, const TaskRegis
                                            const PrepareOptions& options);
 store::ImportReport prepare_land_cover_rep(const TaskCard& task, const TaskRegistry& registry,
                                            const PrepareOptions& options);
+store::ImportReport prepare_crop_type_kenya(const TaskCard& task, const TaskRegistry& registry,
+                                            const PrepareOptions& options);
+store::ImportReport prepare_crop_type_africa(const TaskCard& task, const TaskRegistry& registry,
+                                             const PrepareOptions& options);
 store::ImportReport prepare_cropland(const TaskCard& task, const TaskRegistry& registry, const PrepareOptions& options);
 
 }  // namespace sbench::prepare

@@ -118,8 +118,8 @@ void SynthWriter::commit() {
 }
 
 std::vector<std::string> synth_families() {
-  return {"dhs",        "lsms_pair",      "cropland",      "brick_kiln", "field_delineation",
-          "crop_yield", "land_cover_ood", "land_cover_rep"};
+  return {"dhs",        "lsms_pair",      "cropland",       "brick_kiln",       "field_delineation",
+          "crop_yield", "land_cover_ood", "land_cover_rep", "crop_type_fields", "crop_type_tiles"};
 }
 
 SynthResult synth_task(const TaskCard& task, const SynthOptions& opt) {
@@ -130,14 +130,16 @@ SynthResult synth_task(const TaskCard& task, const SynthOptions& opt) {
   }
   raster::init_gdal();
   SynthWriter out(opt.out);
-  SynthResult r = task.family == "dhs"              ? synth_dhs(task, opt, out)
-                  : task.family == "lsms_pair"      ? synth_lsms(task, opt, out)
-                  : task.family == "cropland"       ? synth_cropland(task, opt, out)
-                  : task.family == "brick_kiln"     ? synth_brick_kiln(task, opt, out)
-                  : task.family == "crop_yield"     ? synth_crop_yield(task, opt, out)
-                  : task.family == "land_cover_ood" ? synth_land_cover_ood(task, opt, out)
-                  : task.family == "land_cover_rep" ? synth_land_cover_rep(task, opt, out)
-                                                    : synth_field_delineation(task, opt, out);
+  SynthResult r = task.family == "dhs"                ? synth_dhs(task, opt, out)
+                  : task.family == "lsms_pair"        ? synth_lsms(task, opt, out)
+                  : task.family == "cropland"         ? synth_cropland(task, opt, out)
+                  : task.family == "brick_kiln"       ? synth_brick_kiln(task, opt, out)
+                  : task.family == "crop_yield"       ? synth_crop_yield(task, opt, out)
+                  : task.family == "land_cover_ood"   ? synth_land_cover_ood(task, opt, out)
+                  : task.family == "land_cover_rep"   ? synth_land_cover_rep(task, opt, out)
+                  : task.family == "crop_type_fields" ? synth_crop_type_kenya(task, opt, out)
+                  : task.family == "crop_type_tiles"  ? synth_crop_type_africa(task, opt, out)
+                                                      : synth_field_delineation(task, opt, out);
   r.files = out.files();
   out.commit();
   const fs::path dir = opt.out;

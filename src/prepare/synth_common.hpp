@@ -79,6 +79,8 @@ SynthResult synth_field_delineation(const TaskCard& task, const SynthOptions& op
 SynthResult synth_crop_yield(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 SynthResult synth_land_cover_ood(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 SynthResult synth_land_cover_rep(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
+SynthResult synth_crop_type_kenya(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
+SynthResult synth_crop_type_africa(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 SynthResult synth_cropland(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 
 }  // namespace sbench::prepare
