@@ -90,7 +90,7 @@ Polygons read_polygons(const std::string& path, const std::string& what, const s
     }
   }
   GDALClose(ds);
-  if (out.geometries.empty()) fail<InputError>("{}: no polygon", path);
+  if (out.geometries.empty()) fail<InputError>("{}: no polygon (expected {})", path, what);
   if (!have_srs) srs.SetWellKnownGeogCS("WGS84");
   srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
   OGRSpatialReference wgs84;

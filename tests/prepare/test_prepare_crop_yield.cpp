@@ -406,30 +406,9 @@ TEST(CropYieldSynth, KilledRunResumesToTheUninterruptedStore) {
   test::TempDir d;
   const auto args = synth_and_prepare(d.path(), 30);
   ASSERT_FALSE(args.empty());
-  const fs::path single = d / "raw.h5";
-  const fs::path killed = d / "killed.h5";
-  auto k = args;
-  k.back() = killed.string();
-  k.insert(k.end(), {"--threads", "1"});
-  k.erase(k.begin());
-  k.insert(k.begin(), test::sbench_exe());
-  const int pid = test::start_process(k, (d / "k.out").string(), (d / "k.err").string());
-  const fs::path journal = d / "killed.h5.partial.journal";
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (std::chrono::steady_clock::now() < deadline) {
-    const std::string j = fs::exists(journal) ? test::read_file(journal) : "";
-    if (std::count(j.begin(), j.end(), 'E') >= 32) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  kill(pid, SIGKILL);
-  ASSERT_EQ(test::wait_process(pid), 128 + SIGKILL) << "prepare ended before it could be killed";
-  EXPECT_FALSE(fs::exists(killed));
-  auto resume = args;
-  resume.back() = killed.string();
-  resume.push_back("--resume");
-  const auto res = test::run_sbench(resume);
-  ASSERT_EQ(res.exit_code, 0) << res.err;
-  test::run_python("compare_stores.py", {single.string(), killed.string()});
+  auto killed = args;
+  killed.back() = (d / "killed.h5").string();
+  test::kill_resume_and_compare(killed, d / "raw.h5");
 }
 
 }  // namespace

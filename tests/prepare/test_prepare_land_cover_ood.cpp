@@ -210,6 +210,13 @@ TEST_F(LandCoverOodPrepare, ShardsMergeToTheSingleRun) {
   test::run_python("compare_stores.py", {single.string(), (d / "merged.h5").string()});
 }
 
+// Killed once 32 points are journaled (4 regions of 500 points: most remain), then resumed.
+TEST_F(LandCoverOodPrepare, KilledRunResumesToTheUninterruptedStore) {
+  test::TempDir d;
+  ASSERT_EQ(test::run_sbench(args(d / "single.h5")).exit_code, 0);
+  test::kill_resume_and_compare(args(d / "killed.h5"), d / "single.h5");
+}
+
 TEST_F(LandCoverOodPrepare, BadInputStopsWithTheFileAndWhatWasExpected) {
   const fs::path d = dir_->path();
   test::write_file(d / "nolon.csv", "region,region_group,lat\na,europe,51\n");

@@ -111,6 +111,13 @@ TEST_F(LandCoverRepPrepare, TripletsAndShards) {
   test::run_python("compare_stores.py", {out.string(), (*dir_ / "merged.h5").string()});
 }
 
+// Killed once 32 of the 96 tiles are journaled, then resumed.
+TEST_F(LandCoverRepPrepare, KilledRunResumesToTheUninterruptedStore) {
+  const fs::path single = *dir_ / "single.h5";
+  ASSERT_EQ(test::run_sbench(args(single)).exit_code, 0);
+  test::kill_resume_and_compare(args(*dir_ / "killed.h5"), single);
+}
+
 TEST_F(LandCoverRepPrepare, BadInputStopsWithTheFileAndWhatWasExpected) {
   // A CDL that is no raster, and imagery without NAIP: errors naming the file, no store.
   test::write_file(*dir_ / "not_a_raster.tif", "hello");

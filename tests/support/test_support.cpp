@@ -6,12 +6,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
@@ -127,6 +131,32 @@ ProcessResult run_python(const std::string& script, const std::vector<std::strin
   ProcessResult r = run_process(argv);
   EXPECT_EQ(r.exit_code, 0) << script << " failed\nstdout:\n" << r.out << "\nstderr:\n" << r.err;
   return r;
+}
+
+void kill_resume_and_compare(const std::vector<std::string>& args, const std::filesystem::path& complete,
+                             int journaled) {
+  ASSERT_FALSE(args.empty());
+  const std::filesystem::path out = args.back();
+  std::vector<std::string> argv = {sbench_exe()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--threads", "1"});
+  const std::string log = out.string() + ".killed";
+  const int pid = start_process(argv, log + ".out", log + ".err");
+  const std::filesystem::path journal = out.string() + ".partial.journal";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const std::string j = std::filesystem::exists(journal) ? read_file(journal) : "";
+    if (std::count(j.begin(), j.end(), 'E') >= journaled) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  kill(pid, SIGKILL);
+  ASSERT_EQ(wait_process(pid), 128 + SIGKILL) << "the run ended before it could be killed: " << read_file(log + ".err");
+  EXPECT_FALSE(std::filesystem::exists(out)) << "a killed run must not leave a store that looks complete";
+  std::vector<std::string> resume = args;
+  resume.push_back("--resume");
+  const auto r = run_sbench(resume);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  run_python("compare_stores.py", {complete.string(), out.string()});
 }
 
 std::string read_file(const std::filesystem::path& path) {

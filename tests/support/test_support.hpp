@@ -41,6 +41,13 @@ int wait_process(int pid);
 std::string sbench_exe();
 ProcessResult run_sbench(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
 
+// Starts `sbench ARGS --threads 1` (ARGS as run_sbench takes them, the last one the output store),
+// SIGKILLs it once `journaled` examples are in the store's journal, checks that it left no store,
+// resumes it (ARGS --resume) and checks with compare_stores.py that the result equals `complete`,
+// the store of an uninterrupted run. Failures fail the calling test.
+void kill_resume_and_compare(const std::vector<std::string>& args, const std::filesystem::path& complete,
+                             int journaled = 32);
+
 // Debian's python3 (numpy, h5py, ... load only there) and the folder of the test scripts.
 std::string python();
 std::filesystem::path python_script(const std::string& name);
