@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <ogr_api.h>
 #include <ogr_geometry.h>
+#include <ogr_spatialref.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <optional>
+#include <tuple>
 
 #include "polygons.hpp"
 #include "prepare_common.hpp"
@@ -141,19 +143,48 @@ store::ImportReport prepare_crop_type_africa(const TaskCard& task, const TaskReg
     area[i] = OGR_G_Area(OGRGeometry::ToHandle(fields.geometries[i].get()));
   }
   for (const auto& [crop, n] : other_crops) {
-    spdlog::info("{} field(s) of crop '{}': not one of the release's classes, unlabelled (0)", n, crop);
+    spdlog::warn("{}: {} field(s) of crop '{}', not one of the release's classes: unlabelled (0)", opt.labels, n, crop);
   }
+  // Each country's grid is in the UTM zone of its own fields' centre: the polygons are projected
+  // once more for a country whose zone is not that of the whole file.
+  std::map<std::string, Polygons> zoned;
+  std::map<std::string, std::string> crs_of;
+  {
+    std::map<std::string, OGREnvelope> extent;
+    for (std::size_t i = 0; i < fields.geometries.size(); ++i) {
+      OGREnvelope e;
+      fields.geometries[i]->getEnvelope(&e);
+      extent[country[i]].Merge(e);
+    }
+    OGRSpatialReference from, wgs84;
+    from.SetFromUserInput(fields.utm.c_str());
+    from.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    wgs84.SetWellKnownGeogCS("WGS84");
+    wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    std::unique_ptr<OGRCoordinateTransformation> to_geo(OGRCreateCoordinateTransformation(&from, &wgs84));
+    for (const auto& [c, e] : extent) {
+      double lon = (e.MinX + e.MaxX) / 2, lat = (e.MinY + e.MaxY) / 2;
+      if (!to_geo || !to_geo->Transform(1, &lon, &lat))
+        fail<InputError>("{}: the centre of the {} fields has no WGS 84 position", opt.labels, c);
+      crs_of[c] = raster::utm_crs(lon, lat);
+      if (crs_of[c] != fields.utm) zoned.emplace(c, read_polygons(opt.labels, "field polygons", "", crs_of[c]));
+    }
+  }
+  auto geometry = [&](std::size_t i) -> OGRGeometry* {
+    const auto z = zoned.find(country[i]);
+    return (z == zoned.end() ? fields : z->second).geometries[i].get();
+  };
 
-  // Candidate tiles: the 640 m cells that a field's box meets, north to south, west to east.
-  std::map<std::pair<long, long>, std::vector<std::size_t>> cells;  // (-row, col) -> fields
+  // Candidate tiles: per country, the 640 m cells that a field's box meets, north to south, west to east.
+  std::map<std::tuple<std::string, long, long>, std::vector<std::size_t>> cells;  // (country, -row, col) -> fields
   for (std::size_t i = 0; i < fields.geometries.size(); ++i) {
     OGREnvelope e;
-    fields.geometries[i]->getEnvelope(&e);
+    geometry(i)->getEnvelope(&e);
     for (long r = static_cast<long>(std::floor(e.MinY / kSide)); r <= static_cast<long>(std::floor(e.MaxY / kSide));
          ++r) {
       for (long c = static_cast<long>(std::floor(e.MinX / kSide)); c <= static_cast<long>(std::floor(e.MaxX / kSide));
            ++c)
-        cells[{-r, c}].push_back(i);
+        cells[{country[i], -r, c}].push_back(i);
     }
   }
   // Truth of each cell: fields by decreasing area, so that the smaller of two overlapping fields wins.
@@ -168,13 +199,14 @@ store::ImportReport prepare_crop_type_africa(const TaskCard& task, const TaskReg
   std::size_t unlabelled_tiles = 0;
   for (auto& [cell, members] : cells) {
     Tile t;
-    t.row = -cell.first;
-    t.col = cell.second;
+    t.country = std::get<0>(cell);
+    t.row = -std::get<1>(cell);
+    t.col = std::get<2>(cell);
     const double gt[6] = {t.col * kSide, kRes, 0, (t.row + 1) * kSide, 0, -kRes};
     std::stable_sort(members.begin(), members.end(), [&](std::size_t a, std::size_t b) { return area[a] > area[b]; });
     t.truth.assign(kSize * kSize, 0);
     for (std::size_t f : members) {
-      const auto mask = rasterize_polygons({fields.geometries[f].get()}, gt, kSize, kSize);
+      const auto mask = rasterize_polygons({geometry(f)}, gt, kSize, kSize);
       bool any = false;
       for (std::size_t p = 0; p < mask.size(); ++p) {
         if (mask[p]) t.truth[p] = code[f], any = true;
@@ -186,11 +218,6 @@ store::ImportReport prepare_crop_type_africa(const TaskCard& task, const TaskReg
       if (!t.fields.empty()) ++unlabelled_tiles;
       continue;
     }
-    // The tile's country: that of the field with the most labelled pixels in it.
-    std::map<std::string, std::size_t> votes;
-    for (std::size_t f : t.fields) votes[country[f]] += 1;
-    t.country =
-        std::max_element(votes.begin(), votes.end(), [](auto& a, auto& b) { return a.second < b.second; })->first;
     t.number = static_cast<std::int64_t>(tiles.size());
     t.id = fmt::format("{}_{:06d}", t.country, t.number);
     tiles.push_back(std::move(t));
@@ -203,6 +230,7 @@ store::ImportReport prepare_crop_type_africa(const TaskCard& task, const TaskReg
   std::function<std::size_t(std::size_t)> root = [&](std::size_t x) {
     return parent[x] == x ? x : parent[x] = root(parent[x]);
   };
+  std::vector<std::string> cluster_key(tiles.size());
   {
     std::map<std::size_t, std::size_t> first_tile_of_field;
     for (std::size_t t = 0; t < tiles.size(); ++t) {
@@ -214,6 +242,7 @@ store::ImportReport prepare_crop_type_africa(const TaskCard& task, const TaskReg
         }
       }
     }
+    for (std::size_t t = 0; t < tiles.size(); ++t) cluster_key[t] = tiles[root(t)].id;
   }
 
   const SceneSet scenes = select_scenes(
@@ -247,6 +276,7 @@ store::ImportReport prepare_crop_type_africa(const TaskCard& task, const TaskReg
   summary["fields"] = fields.geometries.size();
   summary["tiles"] = tiles.size();
   summary["tiles_with_unlabelled_fields_only"] = unlabelled_tiles;
+  summary["unlabelled_crops"] = other_crops;
 
   const store::Schema schema = store::schema_from_card(task, registry);
   const auto t_max = static_cast<std::size_t>(schema.field("s2").shape[1]);
@@ -262,14 +292,22 @@ store::ImportReport prepare_crop_type_africa(const TaskCard& task, const TaskReg
       [&](std::size_t i, store::Example& ex) -> store::Loaded {
         const Tile& t = tiles[first + i];
         const raster::TileGrid grid =
-            raster::make_grid_at((t.col + 0.5) * kSide, (t.row + 0.5) * kSide, kSize, kRes, fields.utm);
+            raster::make_grid_at((t.col + 0.5) * kSide, (t.row + 0.5) * kSide, kSize, kRes, crs_of.at(t.country));
+        std::vector<Series> all;
         std::size_t any_steps = 0;
         for (const Sensor& s : sensors) {
-          Series series = read_series(s, grid, unreadable);
-          if (!s.scenes.empty() && series.dates.size() < kMinDates) {
-            return {"too_few_dates", fmt::format("{} ({} {} dates)", t.id, series.dates.size(), s.input), {}};
+          all.push_back(read_series(s, grid, unreadable));
+          any_steps += all.back().dates.size();
+        }
+        if (any_steps == 0) return {"outside_imagery", t.id, {}};
+        for (std::size_t k = 0; k < sensors.size(); ++k) {
+          if (!sensors[k].scenes.empty() && all[k].dates.size() < kMinDates) {
+            return {"too_few_dates", fmt::format("{} ({} {} dates)", t.id, all[k].dates.size(), sensors[k].input), {}};
           }
-          any_steps += series.dates.size();
+        }
+        for (std::size_t sk = 0; sk < sensors.size(); ++sk) {
+          const Sensor& s = sensors[sk];
+          const Series& series = all[sk];
           if (series.dates.size() > t_max) {
             spdlog::warn("tile {}: {} series of {} dates cropped to {}", t.id, s.input, series.dates.size(), t_max);
           }
@@ -304,10 +342,9 @@ store::ImportReport prepare_crop_type_africa(const TaskCard& task, const TaskReg
             }
           }
         }
-        if (any_steps == 0) return {"outside_imagery", t.id, {}};
         std::copy(t.truth.begin(), t.truth.end(), ex.as<std::uint8_t>("truth"));
         ex.id = t.id;
-        ex.split = store::hash_split(tiles[root(first + i)].id, 0, {{"train", 0.8}, {"val", 0.1}, {"test", 0.1}});
+        ex.split = store::hash_split(cluster_key[first + i], 0, {{"train", 0.8}, {"val", 0.1}, {"test", 0.1}});
         ex.set("country", t.country);
         ex.set("tile", static_cast<double>(t.number));
         return {};
@@ -315,12 +352,13 @@ store::ImportReport prepare_crop_type_africa(const TaskCard& task, const TaskReg
       tally, opt.progress, "processed", "processed");
 
   nlohmann::ordered_json settings;
-  settings["crs"] = fields.utm;
-  settings["grid"] = "64 x 64 pixels of 10 m on multiples of 640 m in the fields' UTM zone";
+  settings["crs"] = crs_of;
+  settings["grid"] = "64 x 64 pixels of 10 m on multiples of 640 m in the UTM zone of each country's fields";
   settings["truth"] =
       "crop code of the field whose polygon holds the pixel centre (the smaller field where two overlap), 0 = "
       "unlabelled";
-  settings["tiles"] = "cells a field of a release class covers; ids {country}_{n:06d} in grid order (north first)";
+  settings["tiles"] =
+      "cells a field of a release class covers; ids {country}_{n:06d} by country, then grid order (north first)";
   settings["steps"] = fmt::format(
       "every date with a pixel in the tile, same-day scenes merged (first by product name), up to {}; a sensor with "
       "scenes needs {} dates per tile (RUST MIN_TIMESTAMPS)",

@@ -61,7 +61,8 @@ const std::string* attribute(const std::map<std::string, std::string>& fields,
 // Day of year (0-based) of a YYYY-MM-DD date in `year`, or -1.
 int day_index(const std::string& date, int year) {
   int y = 0, m = 0, d = 0;
-  if (std::sscanf(date.c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3 || y != year) return -1;
+  if (std::sscanf(date.c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3 || y != year || m < 1 || m > 12 || d < 1 || d > 31)
+    return -1;
   static const int before[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
   const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   const int doy = before[m - 1] + d - 1 + (leap && m > 2 ? 1 : 0);
@@ -82,6 +83,7 @@ store::ImportReport prepare_crop_type_kenya(const TaskCard& task, const TaskRegi
   };
   std::vector<Field> rows;
   std::unordered_map<std::string, std::size_t> seen;
+  bool any_crop = false;
   for (std::size_t i = 0; i < fields.geometries.size(); ++i) {
     const auto& a = fields.fields[i];
     const std::string* id = attribute(a, {"fieldID", "field_id", "id"});
@@ -96,6 +98,11 @@ store::ImportReport prepare_crop_type_kenya(const TaskCard& task, const TaskRegi
     const std::string* crop = attribute(a, {"cropType", "crop"});
     const std::string* region = attribute(a, {"region"});
     rows.push_back({*id, crop ? *crop : "", region ? *region : ""});
+    any_crop |= crop != nullptr;
+  }
+  if (!any_crop) {
+    fail<InputError>("{}: no feature has a crop attribute (expected 'cropType' or 'crop', the release's spellings)",
+                     opt.labels);
   }
   auto class_of = [&](const std::string& value) -> int {
     const std::string v = key_of(value);
@@ -112,9 +119,14 @@ store::ImportReport prepare_crop_type_kenya(const TaskCard& task, const TaskRegi
   // Scenes by day of year, each day's granules by product name (the first clear one wins a pixel).
   std::map<int, std::vector<const raster::Scene*>> by_day;
   std::map<std::string, std::size_t> levels;
+  std::size_t no_column = 0;
   for (const auto& s : scenes.scenes) {
     const int d = day_index(s.date, year);
-    if (d < 0) continue;
+    if (d < 0) {
+      spdlog::warn("{}: date {} has no column of {} (31 December of a leap year): not used", s.product, s.date, year);
+      ++no_column;
+      continue;
+    }
     by_day[d].push_back(&s);
     ++levels[s.sensor];
   }
@@ -163,7 +175,7 @@ store::ImportReport prepare_crop_type_kenya(const TaskCard& task, const TaskRegi
         std::fill(observed, observed + kDays, std::uint8_t{0});
         int covered = 0, days = 0;
         std::vector<double> sum(kBands.size());
-        std::vector<const float*> pick(inside.size());
+        std::vector<std::size_t> count(kBands.size());
         for (const auto& [day, granules] : by_day) {
           std::vector<raster::WarpedTile> tiles;
           std::vector<std::vector<int>> rows_of;  // the tile's plane of each of the 13 bands, -1 = absent
@@ -187,34 +199,38 @@ store::ImportReport prepare_crop_type_kenya(const TaskCard& task, const TaskRegi
             rows_of.push_back(std::move(at));
           }
           if (tiles.empty()) continue;
-          ++covered;
           // Each pixel of the field: the first granule where every band it has is valid (clear).
           std::size_t valid = 0;
+          bool seen_pixel = false;  // a value in any band: the field is inside the imagery that day
           std::fill(sum.begin(), sum.end(), 0.0);
-          std::vector<bool> has(kBands.size(), false);
+          std::fill(count.begin(), count.end(), 0);
           for (std::size_t k = 0; k < inside.size(); ++k) {
             const std::size_t p = inside[k];
             for (std::size_t t = 0; t < tiles.size(); ++t) {
               const float* v = tiles[t].values.data();
               bool ok = true;
               for (int b : rows_of[t]) {
-                if (b >= 0 && !std::isfinite(v[static_cast<std::size_t>(b) * plane + p])) ok = false;
+                const bool finite = b >= 0 && std::isfinite(v[static_cast<std::size_t>(b) * plane + p]);
+                if (b >= 0 && !finite) ok = false;
+                seen_pixel |= finite;
               }
               if (!ok) continue;
               for (std::size_t b = 0; b < kBands.size(); ++b) {
                 if (rows_of[t][b] < 0) continue;
                 sum[b] += v[static_cast<std::size_t>(rows_of[t][b]) * plane + p];
-                has[b] = true;
+                ++count[b];
               }
               ++valid;
               break;
             }
           }
-          // Observed when at least half of the field's pixels are clear: the mean DN, rounded.
+          covered += seen_pixel ? 1 : 0;
+          // Observed when at least half of the field's pixels are clear: the mean DN of each band
+          // over the clear pixels that have it (B10 is not in Level-2A), rounded.
           if (2 * valid < inside.size() || valid == 0) continue;
           for (std::size_t b = 0; b < kBands.size(); ++b) {
             x[b * kDays + static_cast<std::size_t>(day)] =
-                has[b] ? static_cast<float>(std::round(sum[b] / static_cast<double>(valid) * 10000)) : 0.0f;
+                count[b] ? static_cast<float>(std::round(sum[b] / static_cast<double>(count[b]) * 10000)) : 0.0f;
           }
           const float green = x[kGreen * kDays + static_cast<std::size_t>(day)];
           const float nir = x[kNir * kDays + static_cast<std::size_t>(day)];
@@ -236,6 +252,7 @@ store::ImportReport prepare_crop_type_kenya(const TaskCard& task, const TaskRegi
   summary["sentinel2_scenes"] = scenes.scenes.size();
   for (const auto& [level, n] : levels) summary[level] = n;
   summary["days_with_scenes"] = by_day.size();
+  summary["scenes_without_a_column"] = no_column;
   summary["scenes_outside_year"] = scenes.outside_window;
   summary["other_scenes"] = scenes.other_sensors;
   summary["unrecognised_files"] = scenes.unrecognised_files;
@@ -247,7 +264,8 @@ store::ImportReport prepare_crop_type_kenya(const TaskCard& task, const TaskRegi
   settings["rows"] = "B01 B02 B03 B04 B05 B06 B07 B08 B8A B09 B10 B11 B12 as DN (reflectance x 10^4), GCVI";
   settings["pixels"] = "10 m pixels whose centre is in the field (20 and 60 m bands by nearest neighbour)";
   settings["reducer"] =
-      "mean of the field's clear pixels (every band valid, Level-2A SCL mask applied), rounded to an integer DN";
+      "mean of the field's clear pixels (every band has data; the Level-2A SCL mask applied; Level-1C is not "
+      "cloud-masked), rounded to an integer DN";
   settings["observed"] = "a day with a scene over the field where at least half of its pixels are clear";
   settings["gcvi"] = "B08 / B03 - 1 of the rounded field means";
   settings["split"] = "field id hashed with seed 0 to train/test 0.8/0.2 (fold_random; the release has no val)";

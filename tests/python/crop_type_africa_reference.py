@@ -110,6 +110,10 @@ def main():
             bad += 1
         # The store numbers tiles in grid order: rows from the north, columns from the west.
         order = sorted(expected, key=lambda rc: (-rc[0], rc[1]))
+        want_ids = [f"ghana_{k:06d}" for k in range(len(order))]
+        if ids != want_ids or tiles.tolist() != list(range(len(order))):
+            print(f"ids {ids} and tile numbers {tiles.tolist()}, expected {want_ids} in grid order")
+            bad += 1
         for i, tid in enumerate(ids):
             r, c = order[tiles[i]]
             if not np.array_equal(f["targets/truth"][i], expected[(r, c)]):

@@ -4,7 +4,7 @@ GDAL and repeated onto the 10 m pixels (20 and 60 m bands), a pixel valid when n
 data), a day's granules taken in name order (the first valid one gives a pixel), a day observed
 when at least half of the field's pixels are valid; the store's rows must be the means of those
 pixels (rounded: within 0.5 DN), its GCVI row B08 / B03 - 1 of its own rows, its observed days
-exactly these days.
+exactly these days; its class and region those of the file.
 
 usage: crop_type_kenya_reference.py SYNTH_DIR STORE.h5 [YEAR]
 Prints a summary and exits 1 on any difference.
@@ -21,6 +21,8 @@ import numpy as np
 from osgeo import gdal, ogr, osr
 
 gdal.UseExceptions()
+# The release's spellings, in the card's class order.
+CROPS = ["Banana", "Beans", "Cassava", "Groundnut", "Maize", "Non-Crop", "Other", "Sugar Cane", "Sweet Potatoes"]
 BANDS = ["B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10", "B11", "B12"]
 
 
@@ -57,12 +59,17 @@ def main():
     with h5py.File(store, "r") as f:
         ids = [x.decode() for x in f["meta/id"][:]]
         x, observed = f["inputs/x"][:], f["inputs/observed"][:]
+        classes, regions = f["targets/crop_type"][:], [r.decode() for r in f["meta/region"][:]]
     row_of = {i: k for k, i in enumerate(ids)}
     for feature in layer:
         fid = str(feature.GetField("fieldID"))
         if fid not in row_of:
             continue
         k = row_of[fid]
+        if CROPS.index(feature.GetField("cropType")) != classes[k] or feature.GetField("region") != regions[k]:
+            print(f"field {fid}: class {classes[k]} region {regions[k]}, the file says "
+                  f"{feature.GetField('cropType')} {feature.GetField('region')}")
+            bad += 1
         want_days = {}
         for day, gs in sorted(days.items()):
             pick = None
