@@ -222,7 +222,8 @@ SynthResult synth_crop_type_kenya(const TaskCard& task, const SynthOptions& opt,
   return result;
 }
 
-// Ghana: --n fields (default 30) in 3 x 3 tiles of 640 m and two strips across tile edges, crops
+// Ghana: --n fields (default 30) in cells of 320 m (3 x 3 tiles of 640 m for 30; the area grows
+// with n) and two strips across tile edges, crops
 // groundnut, maize, rice, soya bean and yam (not one of the release's four: unlabelled); S2 L1C on 8 dates of 2016, S1
 // VV and VH on 6 dates of 2017 (ascending and descending), PlanetScope on 4 dates of 2017.
 SynthResult synth_crop_type_africa(const TaskCard& task, const SynthOptions& opt, SynthWriter& out) {
@@ -236,7 +237,7 @@ SynthResult synth_crop_type_africa(const TaskCard& task, const SynthOptions& opt
   to_utm(ox, oy);
   const double ax0 = std::floor(ox / 640) * 640, ay1 = std::floor(oy / 640) * 640;  // the fields' area
   const int k = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))));
-  const double cell = 1920.0 / k;  // 3 x 3 tiles
+  const double cell = 320, side = k * cell;  // two cells per tile; 3 x 3 tiles for the default 30 fields
   // Fields inside the cells of the tile grid, and two strips across tile edges (so that those
   // tiles share a field), over the fields there.
   std::vector<Rect> rects = place_fields(rng, n, ax0, ay1, cell);
@@ -262,10 +263,16 @@ SynthResult synth_crop_type_africa(const TaskCard& task, const SynthOptions& opt
 
   // The imagery covers the area and 300 m around it.
   const double x0 = ax0 - 300, y1 = ay1 + 300;
-  const int w = 1920 / 10 + 60, h = w;
-  auto crop_at = [&](double x, double y) {
-    for (std::size_t i = 0; i < rects.size(); ++i) {
-      if (x > rects[i].x0 && x < rects[i].x1 && y > rects[i].y0 && y < rects[i].y1) return crop[i];
+  const int w = static_cast<int>(std::ceil((side / 10 + 60) / 6)) * 6, h = w;
+  auto inside = [&](std::size_t i, double x, double y) {
+    return x > rects[i].x0 && x < rects[i].x1 && y > rects[i].y0 && y < rects[i].y1;
+  };
+  auto crop_at = [&](double x, double y) {  // the field of the point's cell, else a strip
+    const auto c = static_cast<long>(std::floor((x - ax0) / cell)), r = static_cast<long>(std::floor((ay1 - y) / cell));
+    if (c >= 0 && c < k && r >= 0 && r * k + c < n && inside(static_cast<std::size_t>(r * k + c), x, y))
+      return crop[static_cast<std::size_t>(r * k + c)];
+    for (std::size_t i = static_cast<std::size_t>(n); i < rects.size(); ++i) {
+      if (inside(i, x, y)) return crop[i];
     }
     return -1;
   };
@@ -311,7 +318,7 @@ SynthResult synth_crop_type_africa(const TaskCard& task, const SynthOptions& opt
     }
   }
   // PlanetScope: 3 m, BGRN surface reflectance x 10^4, on its own grid.
-  const int pw = 1920 / 3 + 200, ph = pw;
+  const int pw = static_cast<int>(side / 3) + 200, ph = pw;
   for (int d = 0; d < 4; ++d) {
     const int doy = 150 + 30 * d;
     std::vector<std::uint16_t> px(4 * static_cast<std::size_t>(pw) * static_cast<std::size_t>(ph));

@@ -429,5 +429,17 @@ TEST(CropTypeAfricaSynth, TilesEqualAnIndependentBuildAndShardsMerge) {
   EXPECT_FALSE(fs::exists(d / "bad.h5"));
 }
 
+// 150 fields: 42 tiles, killed once the first 32 are journaled, resumed to the uninterrupted store.
+TEST(CropTypeAfricaResume, KilledRunResumesToTheUninterruptedStore) {
+  test::TempDir d;
+  const auto args = synth("crop_type_africa", d / "raw", 150);
+  ASSERT_FALSE(args.empty());
+  ASSERT_EQ(test::run_sbench(args).exit_code, 0);
+  ASSERT_EQ(store::StoreReader(args.back()).size(), 42u);
+  auto killed = args;
+  killed.back() = (d / "killed.h5").string();
+  test::kill_resume_and_compare(killed, args.back());
+}
+
 }  // namespace
 }  // namespace sbench
