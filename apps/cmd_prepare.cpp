@@ -28,6 +28,7 @@ struct PrepareArgs {
   std::string region, start, end;
   int sample = 0;
   int triplets = 0;
+  bool indices = false, planet_native = false;
 };
 
 int run_prepare(Context& ctx, const PrepareArgs& a) {
@@ -45,6 +46,8 @@ int run_prepare(Context& ctx, const PrepareArgs& a) {
   opt.region = a.region;
   opt.sample = a.sample;
   opt.triplets = a.triplets;
+  opt.indices = a.indices;
+  opt.planet_native = a.planet_native;
   if (!a.start.empty()) opt.start = raster::check_date(a.start, "--start");
   if (!a.end.empty()) opt.end = raster::check_date(a.end, "--end");
   opt.command_line = ctx.command_line;
@@ -118,8 +121,14 @@ void add_prepare_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--region", a->region,
                   "Polygon to tile (brick_kiln), or the region polygons (crop_yield); GeoJSON, GeoPackage, Shapefile")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--start", a->start, "First day of the season (brick_kiln; default 2018-10-01)");
-  cmd->add_option("--end", a->end, "Last day of the season (brick_kiln; default 2019-05-31)");
+  cmd->add_option("--start", a->start,
+                  "First day of the season (brick_kiln; default 2018-10-01) or of the scenes (crop_type_africa)");
+  cmd->add_option("--end", a->end,
+                  "Last day of the season (brick_kiln; default 2019-05-31) or of the scenes (crop_type_africa)");
+  cmd->add_flag("--indices", a->indices,
+                "Also store NDVI and GCVI of the Sentinel-2 and PlanetScope series (crop_type_africa)");
+  cmd->add_flag("--planet-native", a->planet_native,
+                "Also store PlanetScope at 3 m, 212 x 212 pixels centred on the tile (crop_type_africa)");
   cmd->add_option("--sample", a->sample,
                   "Parcels to centre tiles on (field_delineation; default 2000), points per region (land_cover_ood; "
                   "default 500) or tiles to sample (land_cover_rep; default all)")

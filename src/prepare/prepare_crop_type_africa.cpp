@@ -14,6 +14,7 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -278,12 +279,37 @@ store::ImportReport prepare_crop_type_africa(const TaskCard& task, const TaskReg
   summary["tiles_with_unlabelled_fields_only"] = unlabelled_tiles;
   summary["unlabelled_crops"] = other_crops;
 
-  const store::Schema schema = store::schema_from_card(task, registry);
+  store::Schema schema = store::schema_from_card(task, registry);
   const auto t_max = static_cast<std::size_t>(schema.field("s2").shape[1]);
+  const auto steps_dim = static_cast<std::int64_t>(t_max);
+  // Options: NDVI and GCVI of the raw S2 and Planet bands (the loader's optional channels), and
+  // PlanetScope at its 3 m (212 x 212, the release's centre crop PLANET_DIM) beside the 64 x 64.
+  auto add_input = [&](const std::string& name, store::ElementType type, std::int64_t channels, std::int64_t size,
+                       std::vector<std::string> bands) {
+    store::Field f;
+    f.group = store::Group::input;
+    f.name = name;
+    f.type = type;
+    f.shape = {channels, steps_dim, size, size};
+    f.bands = std::move(bands);
+    f.axes = "CTHW";
+    schema.fields.push_back(std::move(f));
+  };
+  if (opt.indices) {
+    add_input("s2_indices", store::ElementType::float32, 2, kSize, {"NDVI", "GCVI"});
+    add_input("planet_indices", store::ElementType::float32, 2, kSize, {"NDVI", "GCVI"});
+  }
+  constexpr int kNative = 212;
+  if (opt.planet_native)
+    add_input("planet_native", store::ElementType::int32, 4, kNative, {"BLUE", "GREEN", "RED", "NIR"});
+  Sensor native = sensors[2];
+  native.resampling = raster::Resampling::nearest;
   const auto [first, last] = shard_rows(tiles.size(), opt.shard, opt.shards);
   store::Tally tally;
-  store::StoreWriter writer(opt.out, schema,
-                            writer_options(opt, fmt::format("crop_type_africa start={} end={}", opt.start, opt.end)));
+  store::StoreWriter writer(
+      opt.out, schema,
+      writer_options(opt, fmt::format("crop_type_africa start={} end={} indices={} planet_native={}", opt.start,
+                                      opt.end, opt.indices, opt.planet_native)));
   writer.add_source_file(store::describe_file(opt.labels));
   UnreadableScenes unreadable(tally);
   constexpr std::size_t plane = static_cast<std::size_t>(kSize) * kSize;
@@ -340,6 +366,50 @@ store::ImportReport prepare_crop_type_africa(const TaskCard& task, const TaskReg
                   dst[p] = std::isfinite(v[p]) ? static_cast<std::int32_t>(std::lround(v[p] * 10000.0)) : 0;
               }
             }
+            if (opt.indices) {
+              // NDVI = (NIR - RED) / (NIR + RED), GCVI = NIR / GREEN - 1 of the raw DN (the card's
+              // notes); NaN where a band has no data or the denominator is 0; padding steps 0.
+              const bool s2 = std::string(s.input) == "s2";
+              const std::size_t green = 1, red = 2, nir = s2 ? 6 : 3;
+              float* idx = ex.as<float>(std::string(s.input) + "_indices");
+              std::fill(idx, idx + 2 * t_max * plane, 0.0f);
+              const float nan = std::numeric_limits<float>::quiet_NaN();
+              for (std::size_t k = 0; k < steps; ++k) {
+                const std::int32_t* g = x + (green * t_max + k) * plane;
+                const std::int32_t* r = x + (red * t_max + k) * plane;
+                const std::int32_t* n = x + (nir * t_max + k) * plane;
+                float* ndvi = idx + k * plane;
+                float* gcvi = idx + (t_max + k) * plane;
+                for (std::size_t p = 0; p < plane; ++p) {
+                  const bool data = g[p] != 0 && r[p] != 0 && n[p] != 0;
+                  const double sum = static_cast<double>(n[p]) + r[p];
+                  ndvi[p] = data && sum != 0 ? static_cast<float>((n[p] - r[p]) / sum) : nan;
+                  gcvi[p] = data ? static_cast<float>(static_cast<double>(n[p]) / g[p] - 1) : nan;
+                }
+              }
+            }
+          }
+        }
+        if (opt.planet_native) {
+          // The 3 m pixels (nearest) of a 212 x 212 grid centred on the tile, on planet's dates.
+          const raster::TileGrid fine =
+              raster::make_grid_at((t.col + 0.5) * kSide, (t.row + 0.5) * kSide, kNative, 3.0, crs_of.at(t.country));
+          const Series series = read_series(native, fine, unreadable);
+          const std::size_t fplane = static_cast<std::size_t>(kNative) * kNative;
+          auto* x = ex.as<std::int32_t>("planet_native");
+          std::fill(x, x + 4 * t_max * fplane, 0);
+          const std::size_t steps = std::min(all[2].dates.size(), t_max);
+          for (std::size_t k = 0; k < steps; ++k) {
+            const auto at = std::find(series.dates.begin(), series.dates.end(), all[2].dates[k]);
+            if (at == series.dates.end()) continue;
+            const std::vector<float>& v = series.steps[static_cast<std::size_t>(at - series.dates.begin())];
+            for (std::size_t b = 0; b < 4; ++b) {
+              std::int32_t* dst = x + (b * t_max + k) * fplane;
+              for (std::size_t p = 0; p < fplane; ++p) {
+                const float f = v[b * fplane + p];
+                dst[p] = std::isfinite(f) ? static_cast<std::int32_t>(std::lround(f * 10000.0)) : 0;
+              }
+            }
           }
         }
         std::copy(t.truth.begin(), t.truth.end(), ex.as<std::uint8_t>("truth"));
@@ -366,6 +436,9 @@ store::ImportReport prepare_crop_type_africa(const TaskCard& task, const TaskReg
   settings["s1"] = "VV_DB, VH_DB (10 log10 of linear power, bilinear), RATIO = VH_DB / VV_DB; no data 0";
   settings["s2"] = "10 bands as DN (reflectance x 10^4), nearest, every date (no cloud filter, as the release)";
   settings["planet"] = "BGRN surface reflectance x 10^4, 3 m averaged onto the 10 m pixels";
+  if (opt.indices) settings["indices"] = "s2_indices, planet_indices: NDVI, GCVI of the raw DN, NaN where undefined";
+  if (opt.planet_native)
+    settings["planet_native"] = "PlanetScope DN at 3 m, 212 x 212 centred on the tile (nearest), on planet_dates";
   settings["split"] = "clusters of tiles sharing a field, hashed by the first tile's id with seed 0 to 0.8/0.1/0.1";
   return finish_prepare(writer, tally, task, opt, settings.dump(), summary.dump());
 }

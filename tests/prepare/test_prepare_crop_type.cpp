@@ -388,6 +388,18 @@ TEST(CropTypeAfricaSynth, TilesEqualAnIndependentBuildAndShardsMerge) {
   // Every tile holds the country of its fields (the reference checks that tiles sharing a field
   // share a split).
   EXPECT_EQ(r.read_strings("country"), std::vector<std::string>(n, "ghana"));
+  // The options: NDVI and GCVI channels and PlanetScope at 3 m, against the same reference.
+  {
+    auto o = args;
+    const fs::path with = d / "options.h5";
+    o.back() = with.string();
+    o.insert(o.end(), {"--indices", "--planet-native"});
+    ASSERT_EQ(test::run_sbench(o).exit_code, 0);
+    store::StoreReader opt(with);
+    EXPECT_EQ(opt.schema().field("planet_native").shape, (std::vector<std::int64_t>{4, 256, 212, 212}));
+    EXPECT_EQ(opt.schema().field("s2_indices").bands, (std::vector<std::string>{"NDVI", "GCVI"}));
+    test::run_python("crop_type_africa_reference.py", {(d / "raw").string(), with.string()});
+  }
   // Two shards merge to the single run's store.
   std::vector<std::string> merge = {"-q", "store", "merge"};
   for (int k : {1, 0}) {

@@ -173,6 +173,32 @@ def main():
                 if diff.max() > 1:
                     print(f"{tid}: planet {d}: max difference {diff.max()}")
                     bad += 1
+            # Options: NDVI and GCVI of the stored raw bands; PlanetScope at 3 m by gdal.Warp nearest.
+            if "inputs/s2_indices" in f:
+                for name, raw, g, r_, n_ in (("s2", x, 1, 2, 6), ("planet", xp, 1, 2, 3)):
+                    idx = f[f"inputs/{name}_indices"][i]
+                    steps = len(s2) if name == "s2" else len(planet)
+                    gg, rr, nn = (raw[b, :steps].astype(np.float64) for b in (g, r_, n_))
+                    data = (gg != 0) & (rr != 0) & (nn != 0)
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        ndvi = np.where(data & (nn + rr != 0), (nn - rr) / (nn + rr), np.nan)
+                        gcvi = np.where(data, nn / gg - 1, np.nan)
+                    for got, want in ((idx[0, :steps], ndvi), (idx[1, :steps], gcvi)):
+                        if not np.allclose(got, want, rtol=1e-6, atol=1e-6, equal_nan=True) or np.any(idx[:, steps:]):
+                            print(f"{tid}: {name} indices differ from the formulas")
+                            bad += 1
+            if "inputs/planet_native" in f:
+                xn = f["inputs/planet_native"][i]
+                cx, cy = (c + 0.5) * SIDE, (r + 0.5) * SIDE
+                for k, d in enumerate(sorted(planet)):
+                    w = gdal.Warp("", planet[d], format="MEM", outputBounds=(cx - 318, cy - 318, cx + 318, cy + 318),
+                                  width=212, height=212, dstSRS=wkt, resampleAlg="near", srcNodata=0, dstNodata=0)
+                    if not np.array_equal(w.ReadAsArray(), xn[:, k]):
+                        print(f"{tid}: planet_native {d}: {int(np.sum(w.ReadAsArray() != xn[:, k]))} values differ")
+                        bad += 1
+                if np.any(xn[:, len(planet):]):
+                    print(f"{tid}: planet_native padding not 0")
+                    bad += 1
             checked += 1
         split = f["meta/split"][:]
         by_cluster = {}

@@ -24,13 +24,15 @@ struct PrepareOptions {
   std::filesystem::path out;         // STORE.h5
   int shard = 0, shards = 1;         // --shard K/N
   bool resume = false;
-  int threads = 0;         // 0 = every available core
-  int year = 0;            // the composite's year where a task has one (cropland: 2017); 0 = the default
-  std::string region;      // brick_kiln: the polygon to tile (any OGR vector file)
-  std::string start, end;  // brick_kiln: the season, YYYY-MM-DD; empty = the release's
-  int sample = 0;          // field_delineation: parcels to centre tiles on (0 = 2000, the release's);
-                           // land_cover_ood: points per region (0 = 500); land_cover_rep: tiles (0 = all)
-  int triplets = 0;        // land_cover_rep: Tile2Vec triplets instead of the grid's tiles (0 = none)
+  int threads = 0;             // 0 = every available core
+  int year = 0;                // the composite's year where a task has one (cropland: 2017); 0 = the default
+  std::string region;          // brick_kiln: the polygon to tile (any OGR vector file)
+  std::string start, end;      // brick_kiln: the season, YYYY-MM-DD; empty = the release's
+  int sample = 0;              // field_delineation: parcels to centre tiles on (0 = 2000, the release's);
+                               // land_cover_ood: points per region (0 = 500); land_cover_rep: tiles (0 = all)
+  int triplets = 0;            // land_cover_rep: Tile2Vec triplets instead of the grid's tiles (0 = none)
+  bool indices = false;        // crop_type_africa: also NDVI and GCVI of the S2 and PlanetScope series
+  bool planet_native = false;  // crop_type_africa: also PlanetScope at 3 m (212 x 212, the release's crop)
   store::Layout layout = store::Layout::archive;
   std::string command_line;
   ProgressFn progress;
