@@ -41,5 +41,6 @@ void add_catalog_command(CLI::App& app, Context& ctx);
 void add_prepare_command(CLI::App& app, Context& ctx);
 void add_synth_command(CLI::App& app, Context& ctx);
 void add_demo_command(CLI::App& app, Context& ctx);
+void add_street_command(CLI::App& app, Context& ctx);
 
 }  // namespace sbench::app

@@ -103,7 +103,8 @@ void add_prepare_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--labels", a->labels,
                   "The label file: dhs_final_labels.csv (DHS tasks), the LSMS pairs CSV (poverty_change), the "
                   "Cropland Data Layer raster (cropland), the yields CSV (crop_yield: country, region, year, yield), "
-                  "the regions CSV (land_cover_ood: region, region_group, lon, lat); the CDL raster (land_cover_rep)")
+                  "the regions CSV (land_cover_ood: region, region_group, lon, lat); the CDL raster (land_cover_rep); "
+                  "field polygons (crop_type_africa, crop_type_kenya)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--imagery", a->imagery, "Folders (or files) of scenes, scanned recursively");

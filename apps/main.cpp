@@ -54,6 +54,7 @@ int run(int argc, char** argv) {
   add_prepare_command(app, ctx);
   add_synth_command(app, ctx);
   add_demo_command(app, ctx);
+  add_street_command(app, ctx);
 #endif
   for (int i = 0; i < argc; ++i) ctx.command_line += (i ? " " : "") + std::string(argv[i]);
 

@@ -1,5 +1,7 @@
 #include "sbench/raster/image.hpp"
 
+#include <algorithm>
+
 #include <cpl_conv.h>
 #include <cpl_error.h>
 #include <gdal.h>
@@ -31,6 +33,40 @@ NpyArray read_image_u8(const std::filesystem::path& path) {
       GDALDatasetRasterIO(ds, GF_Read, 0, 0, w, h, out.bytes(), w, h, GDT_Byte, bands, band_list.data(), 0, 0, 0);
   if (err != CE_None || CPLGetLastErrorType() == CE_Failure) {
     fail<InputError>("{}: cannot decode the image ({})", path.string(), CPLGetLastErrorMsg());
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> read_photo_square(const std::filesystem::path& path, int size) {
+  init_gdal();
+  if (!std::filesystem::exists(path)) fail<IoError>("{}: no such file", path.string());
+  CPLSetThreadLocalConfigOption("GDAL_ERROR_ON_LIBJPEG_WARNING", "TRUE");
+  CPLErrorReset();
+  const char* const drivers[] = {"JPEG", nullptr};
+  GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, drivers, nullptr, nullptr);
+  if (!ds) fail<InputError>("{}: not a readable JPEG image", path.string());
+  struct Closer {
+    GDALDatasetH d;
+    ~Closer() { GDALClose(d); }
+  } closer{ds};
+  const int bands = GDALGetRasterCount(ds);
+  const int w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
+  if (bands < 1 || w < 1 || h < 1) fail<InputError>("{}: image without pixels", path.string());
+  const int side = std::min(w, h), x0 = (w - side) / 2, y0 = (h - side) / 2;
+  std::vector<int> band_list = bands >= 3 ? std::vector<int>{1, 2, 3} : std::vector<int>{1};
+  const auto plane = static_cast<std::size_t>(size) * static_cast<std::size_t>(size);
+  std::vector<std::uint8_t> out(3 * plane);
+  GDALRasterIOExtraArg extra;
+  INIT_RASTERIO_EXTRA_ARG(extra);
+  extra.eResampleAlg = side >= size ? GRIORA_Average : GRIORA_Bilinear;
+  const CPLErr err = GDALDatasetRasterIOEx(ds, GF_Read, x0, y0, side, side, out.data(), size, size, GDT_Byte,
+                                           static_cast<int>(band_list.size()), band_list.data(), 0, 0, 0, &extra);
+  if (err != CE_None || CPLGetLastErrorType() == CE_Failure) {
+    fail<InputError>("{}: cannot decode the image ({})", path.string(), CPLGetLastErrorMsg());
+  }
+  if (band_list.size() == 1) {
+    std::copy(out.begin(), out.begin() + static_cast<long>(plane), out.begin() + static_cast<long>(plane));
+    std::copy(out.begin(), out.begin() + static_cast<long>(plane), out.begin() + static_cast<long>(2 * plane));
   }
   return out;
 }

@@ -2,7 +2,7 @@
 attribute, ignoring the attributes that differ between runs by nature (created, command_line,
 import_report).
 
-usage: compare_stores.py A B [--ignore ATTR,...]
+usage: compare_stores.py A B [--ignore ATTR,...] [--skip GROUP,...]
 """
 import sys
 
@@ -27,11 +27,17 @@ def same_values(da, db):
     return all(np.array_equal(da[i], db[i], equal_nan=nan) for i in range(da.shape[0]))
 
 
+SKIPPED = []  # groups or datasets present in one store only by design (--skip street)
+if "--skip" in sys.argv:
+    SKIPPED = sys.argv[sys.argv.index("--skip") + 1].split(",")
 if "--ignore" in sys.argv:
     IGNORED |= set(sys.argv[sys.argv.index("--ignore") + 1].split(","))
 problems = []
 with h5py.File(sys.argv[1], "r") as a, h5py.File(sys.argv[2], "r") as b:
     ia, ib = items(a), items(b)
+    for prefix in SKIPPED:
+        ia = {k: v for k, v in ia.items() if not k.startswith(prefix)}
+        ib = {k: v for k, v in ib.items() if not k.startswith(prefix)}
     if sorted(ia) != sorted(ib):
         problems.append(f"objects differ: {sorted(set(ia) ^ set(ib))}")
     for key in sorted(set(ia) & set(ib)):
