@@ -97,7 +97,8 @@ StreetWriter::StreetWriter(const fs::path& store, const fs::path& out, int size)
   Handle space(H5Screate_simple(4, dims, maxdims));
   Handle plist(H5Pcreate(H5P_DATASET_CREATE));
   H5Pset_chunk(plist, 4, chunk);
-  H5Pset_deflate(plist, 1);
+  // No deflate: decoded photos shrink little and deflate (serial, under the HDF5 lock) halved the
+  // import rate (bench/street_decode.sh); one chunk per image.
   m.images = Handle(check(H5Dcreate2(m.group, "image", H5T_NATIVE_UINT8, space, H5P_DEFAULT, plist, H5P_DEFAULT),
                           "create /street/image"));
 }
