@@ -69,6 +69,7 @@ struct SynthArgs {
   std::string out;
   std::uint64_t seed = 0;
   int n = 0;
+  bool street = false;
 };
 
 int run_synth(Context& ctx, const SynthArgs& a) {
@@ -77,10 +78,12 @@ int run_synth(Context& ctx, const SynthArgs& a) {
   opt.out = a.out;
   opt.seed = a.seed;
   opt.n = a.n;
+  opt.street = a.street;
   const prepare::SynthResult r = prepare::synth_task(task, opt);
   std::cout << fmt::format("{}: {} files (seed {}): labels {}, imagery {}\n", a.out, r.files.size(), a.seed, r.labels,
                            fmt::join(r.imagery, ", "));
   std::cout << "next:\n  " << r.prepare_command << "\n";
+  if (!r.street_command.empty()) std::cout << "  " << r.street_command << "\n";
   return 0;
 }
 }  // namespace
@@ -93,6 +96,7 @@ void add_synth_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--out", a->out, "The folder to write (new or empty)")->required();
   cmd->add_option("--seed", a->seed, "Random seed: the same seed writes the same files")->capture_default_str();
   cmd->add_option("--n", a->n, "Examples to write (DHS: clusters; default 36)")->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--street", a->street, "DHS tasks: also street-level images of a third of the clusters (mapillary/)");
   cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { return run_synth(ctx, *a); }; });
 }
 

@@ -15,6 +15,7 @@
 #include "sbench/core/version.hpp"
 #include "sbench/eval/metrics.hpp"
 #include "sbench/store/store.hpp"
+#include "sbench/store/street.hpp"
 
 namespace sbench::eval {
 
@@ -330,16 +331,7 @@ EvalResult evaluate(const TaskCard& task, const store::StoreReader& store, const
 
   // ---- groups ----
   std::map<std::string, std::vector<std::vector<std::size_t>>> unit_members;  // for the cluster bootstrap
-  for (const auto& g : task.groups) {
-    const store::Field* gf = store.schema().find(g);
-    if (!gf) continue;
-    std::vector<std::string> keys(store.size());
-    if (gf->type == store::ElementType::string) {
-      keys = store.read_strings(g);
-    } else {
-      const auto v = store.read_numbers(g);
-      for (std::size_t i = 0; i < v.size(); ++i) keys[i] = group_key(v[i]);
-    }
+  auto add_group = [&](const std::string& g, const std::vector<std::string>& keys) {
     std::map<std::string, std::vector<std::size_t>> members;
     for (std::size_t k = 0; k < n; ++k) members[keys[store_index[k]]].push_back(k);
     for (std::size_t k = 0; k < n; ++k) rd.groups[g].push_back(keys[store_index[k]]);
@@ -358,6 +350,26 @@ EvalResult evaluate(const TaskCard& task, const store::StoreReader& store, const
     j["groups"][g]["values"] = gj;
     for (const auto& [id, w] : worst) j["groups"][g]["worst"][id] = {{"group", w.first}, {"value", w.second}};
     for (const auto& [key, pos] : members) unit_members[g].push_back(pos);
+  };
+  for (const auto& g : task.groups) {
+    const store::Field* gf = store.schema().find(g);
+    if (!gf) continue;
+    std::vector<std::string> keys(store.size());
+    if (gf->type == store::ElementType::string) {
+      keys = store.read_strings(g);
+    } else {
+      const auto v = store.read_numbers(g);
+      for (std::size_t i = 0; i < v.size(); ++i) keys[i] = group_key(v[i]);
+    }
+    add_group(g, keys);
+  }
+  // A store with street-level images (docs/street.md): the clusters with and without any, so that
+  // street-view models are scored on the subset they can see beside the whole split.
+  if (store::has_street(store.path())) {
+    const auto index = store::read_street_index(store.path());
+    std::vector<std::string> keys(store.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = index.count[i] > 0 ? "with" : "without";
+    add_group("street_images", keys);
   }
 
   // ---- bootstrap: by example, or by country for the DHS tasks (clusters of a country together) ----

@@ -91,6 +91,29 @@ void SynthWriter::write_jp2(const std::string& relative, int width, int height, 
   files_.push_back(relative);
 }
 
+void SynthWriter::write_jpeg(const std::string& relative, int width, int height, int bands, const std::uint8_t* data) {
+  const fs::path path = partial_ / relative;
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  GDALDatasetH mem = GDALCreate(GDALGetDriverByName("MEM"), "", width, height, bands, GDT_Byte, nullptr);
+  const std::size_t plane = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
+  CPLErr err = CE_None;
+  for (int b = 0; b < bands && err == CE_None; ++b) {
+    err = GDALRasterIO(GDALGetRasterBand(mem, b + 1), GF_Write, 0, 0, width, height,
+                       const_cast<std::uint8_t*>(data + plane * static_cast<std::size_t>(b)), width, height, GDT_Byte,
+                       0, 0);
+  }
+  const char* options[] = {"QUALITY=90", nullptr};
+  GDALDatasetH jpeg = err == CE_None ? GDALCreateCopy(GDALGetDriverByName("JPEG"), path.c_str(), mem, FALSE,
+                                                      const_cast<char**>(options), nullptr, nullptr)
+                                     : nullptr;
+  GDALClose(mem);
+  if (!jpeg) fail<IoError>("{}: cannot write the JPEG", path.string());
+  GDALClose(jpeg);
+  // GDAL writes georeferencing beside it (.aux.xml) only when there is some; none here.
+  files_.push_back(relative);
+}
+
 std::filesystem::path SynthWriter::path(const std::string& relative) {
   const fs::path p = partial_ / relative;
   std::error_code ec;
@@ -128,6 +151,9 @@ SynthResult synth_task(const TaskCard& task, const SynthOptions& opt) {
     fail<UsageError>("sbench synth does not write {} ({} family) yet; it writes the {} tasks (docs/prepare.md)",
                      task.id, task.family, fmt::join(synth_families(), ", "));
   }
+  if (opt.street && task.family != "dhs") {
+    fail<UsageError>("--street: street-level images go with the DHS tasks, not {}", task.id);
+  }
   raster::init_gdal();
   SynthWriter out(opt.out);
   SynthResult r = task.family == "dhs"                ? synth_dhs(task, opt, out)
@@ -147,9 +173,13 @@ SynthResult synth_task(const TaskCard& task, const SynthOptions& opt) {
   for (const auto& i : r.imagery) imagery += " " + (dir / i).string();
   std::string extra;
   for (const auto& o : r.extra_options) extra += " " + o;
-  r.prepare_command =
-      fmt::format("sbench prepare {} --labels {} --imagery{}{} --out {}.h5", task.id, (dir / r.labels).string(),
-                  imagery, extra, (dir.has_filename() ? dir : dir.parent_path()).string());
+  const std::string store = (dir.has_filename() ? dir : dir.parent_path()).string();
+  r.prepare_command = fmt::format("sbench prepare {} --labels {} --imagery{}{} --out {}.h5", task.id,
+                                  (dir / r.labels).string(), imagery, extra, store);
+  if (opt.street) {
+    r.street_command = fmt::format("sbench street import --store {0}.h5 --from {1} --out {0}_street.h5", store,
+                                   (dir / "mapillary").string());
+  }
   return r;
 }
 

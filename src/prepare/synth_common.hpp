@@ -58,6 +58,8 @@ class SynthWriter {
   void write_jp2(const std::string& relative, int width, int height, int bands, int gdal_type, const void* data,
                  const std::string& wkt, const double* geotransform);
   void write_text(const std::string& relative, const std::string& text);
+  // A JPEG (quality 90) of `bands` bands (band-major uint8 data), as a camera writes it.
+  void write_jpeg(const std::string& relative, int width, int height, int bands, const std::uint8_t* data);
   // Where a file at `relative` goes (its folder created), for writers of their own; add_file()
   // records it once written.
   std::filesystem::path path(const std::string& relative);

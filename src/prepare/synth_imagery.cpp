@@ -11,9 +11,11 @@
 #include <ogr_spatialref.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -326,6 +328,76 @@ std::vector<Cluster> place_clusters(std::mt19937_64& rng, double lon0, double la
 
 }  // namespace
 
+namespace {
+
+struct StreetSite {
+  Cluster cluster;
+  const char* country;
+  int year;
+};
+
+// Street-level photos (--street) of every third cluster, in the release's layout
+// (mapillary/metadata/{CC}.csv, mapillary/imagery/{CC}/{DHSID_EA}/{id}.jpeg): 4-6 JPEGs of 320 x 240
+// each within 0.05 degree and a year of the survey. Planted: the ground and walls get lighter,
+// greyer and busier (more buildings) with the cluster's development level d, as the labels do; a
+// sky band on top. Drawn from their own seed, so the other files do not change.
+void write_street_images(SynthWriter& out, std::uint64_t seed, const std::vector<StreetSite>& sites) {
+  std::mt19937_64 rng(seed ^ 0x5757u);
+  std::uniform_real_distribution<double> unif(0, 1);
+  std::normal_distribution<double> normal(0, 1);
+  constexpr int kW = 320, kH = 240;
+  std::map<std::string, std::string> metadata;
+  std::int64_t next_id = 4000000;
+  for (std::size_t k = 0; k < sites.size(); k += 3) {
+    const Cluster& c = sites[k].cluster;
+    const std::string cc = sites[k].country;
+    const int images = 4 + static_cast<int>(k % 3);
+    for (int i = 0; i < images; ++i) {
+      std::vector<std::uint8_t> px(3 * static_cast<std::size_t>(kW) * kH);
+      const double d = c.d;
+      const int buildings = 1 + static_cast<int>(6 * d);
+      std::vector<std::array<int, 4>> boxes;  // x0, x1, y0 (top), colour shift
+      for (int b = 0; b < buildings; ++b) {
+        const int x0 = static_cast<int>(unif(rng) * (kW - 60));
+        boxes.push_back({x0, x0 + 30 + static_cast<int>(unif(rng) * 50), 70 + static_cast<int>(unif(rng) * 60),
+                         static_cast<int>(normal(rng) * 15)});
+      }
+      for (int y = 0; y < kH; ++y) {
+        for (int x = 0; x < kW; ++x) {
+          double r = 0, g = 0, b = 0;
+          if (y < 80) {  // sky
+            r = 120 + 0.4 * y, g = 160 + 0.3 * y, b = 220;
+          } else {  // ground: red-brown soil for d = 0, grey paving for d = 1
+            r = 150 - 30 * d, g = 100 + 30 * d, b = 70 + 60 * d;
+          }
+          for (const auto& bx : boxes) {
+            if (x >= bx[0] && x < bx[1] && y >= bx[2] && y < 200) {
+              const double wall = 110 + 100 * d + bx[3];
+              r = wall, g = wall - 5, b = wall - 10;
+            }
+          }
+          const double noise = 8 * normal(rng);
+          const std::size_t p = static_cast<std::size_t>(y) * kW + x;
+          px[p] = static_cast<std::uint8_t>(std::clamp(r + noise, 0.0, 255.0));
+          px[kW * kH + p] = static_cast<std::uint8_t>(std::clamp(g + noise, 0.0, 255.0));
+          px[2 * kW * kH + p] = static_cast<std::uint8_t>(std::clamp(b + noise, 0.0, 255.0));
+        }
+      }
+      const std::string id = std::to_string(next_id++);
+      out.write_jpeg(fmt::format("mapillary/imagery/{}/{}/{}.jpeg", cc, c.id, id), kW, kH, 3, px.data());
+      const int year = sites[k].year + static_cast<int>(std::floor(unif(rng) * 3)) - 1;
+      const std::int64_t ms = static_cast<std::int64_t>(((year - 1970) * 365.2425 + 182) * 86400) * 1000;
+      metadata[cc] += fmt::format("{},{},{},{:.6f},{:.6f}\n", id, ms, year, c.lat + 0.05 * (2 * unif(rng) - 1),
+                                  c.lon + 0.05 * (2 * unif(rng) - 1));
+    }
+  }
+  for (const auto& [cc, rows] : metadata) {
+    out.write_text(fmt::format("mapillary/metadata/{}.csv", cc), "id,timestamp,year,lat,lon\n" + rows);
+  }
+}
+
+}  // namespace
+
 SynthResult synth_dhs(const TaskCard& task, const SynthOptions& opt, SynthWriter& out) {
   (void)task;
   const int n = opt.n > 0 ? opt.n : 36;
@@ -343,6 +415,7 @@ SynthResult synth_dhs(const TaskCard& task, const SynthOptions& opt, SynthWriter
   auto num = [](double v, int digits) { return std::isnan(v) ? std::string("NA") : fmt::format("{:.{}f}", v, digits); };
 
   const std::size_t ns = surveys().size();
+  std::vector<StreetSite> street_sites;
   for (std::size_t si = 0; si < ns; ++si) {
     const Survey& sv = surveys()[si];
     const int k = n / static_cast<int>(ns) + (static_cast<int>(si) < n % static_cast<int>(ns) ? 1 : 0);
@@ -386,8 +459,10 @@ SynthResult synth_dhs(const TaskCard& task, const SynthOptions& opt, SynthWriter
 
     write_imagery(out, rng, Area{utm, sv.path, sv.row, sv.lat}, clusters, sv.year,
                   fmt::format("nightlights/{}", survey_id.substr(0, 7)), si == 0);
+    for (const Cluster& c : clusters) street_sites.push_back({c, sv.country, sv.year});
   }
   out.write_text("dhs_final_labels.csv", csv.str());
+  if (opt.street) write_street_images(out, opt.seed, street_sites);
 
   SynthResult result;
   result.labels = "dhs_final_labels.csv";

@@ -1,8 +1,10 @@
 // sbench street import: a small release written by PIL at test time in the documented layout
 // (tests/python/street_release.py), checked image by image against PIL's crop and resize and
 // cluster by cluster; own images associated by the release's rules; bad files counted by name.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -117,6 +119,79 @@ TEST_F(StreetImport, BadUseIsAClearError) {
   EXPECT_NE(r.err.find("nolat.csv: no latitude column"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(*dir_ / "bad.h5"));
   EXPECT_FALSE(fs::exists(*dir_ / "bad.h5.partial"));
+}
+
+// synth --street writes photos of every third cluster in the release's layout, with the planted
+// relation (lighter, greyer ground and walls with development); the other files do not change. The
+// imported store scores submissions on the clusters with and without street images (eval's group
+// street_images).
+TEST(StreetSynth, PlantedPhotosImportAndScoreOnTheirSubset) {
+  test::TempDir d;
+  for (const char* name : {"plain", "street"}) {
+    std::vector<std::string> a = {"-q", "synth", "poverty", "--out", (d / name).string(), "--n", "18", "--seed", "2"};
+    if (std::string(name) == "street") a.push_back("--street");
+    const auto r = test::run_sbench(a);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    if (std::string(name) == "street") {
+      EXPECT_NE(r.out.find("sbench street import --store"), std::string::npos);
+    }
+  }
+  EXPECT_FALSE(fs::exists(d / "plain" / "mapillary"));
+  EXPECT_EQ(test::read_file(d / "plain" / "dhs_final_labels.csv"),
+            test::read_file(d / "street" / "dhs_final_labels.csv"));
+  const auto p = test::run_sbench(
+      {"-q", "prepare", "poverty", "--labels", (d / "street" / "dhs_final_labels.csv").string(), "--imagery",
+       (d / "street" / "landsat").string(), (d / "street" / "nightlights").string(), "--out", (d / "dhs.h5").string()});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  const auto s =
+      test::run_sbench({"-q", "street", "import", "--store", (d / "dhs.h5").string(), "--out",
+                        (d / "street.h5").string(), "--from", (d / "street" / "mapillary").string(), "--size", "64"});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  const auto index = store::read_street_index(d / "street.h5");
+  store::StoreReader r(d / "street.h5");
+  const auto asset = r.read_numbers("asset_index");
+  // Per cluster with photos: the mean of the lower half (ground, walls) against the asset index.
+  std::vector<double> x, y;
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    if (index.count[i] == 0 || !std::isfinite(asset[i])) continue;
+    std::vector<std::uint8_t> px(static_cast<std::size_t>(index.count[i]) * 3 * 64 * 64);
+    store::read_street_images(d / "street.h5", index.first[i], index.count[i], px.data());
+    double sum = 0;
+    std::size_t n = 0;
+    for (std::size_t k = 0; k < px.size(); ++k) {
+      if ((k % (64 * 64)) / 64 >= 32) sum += px[k], ++n;
+    }
+    x.push_back(sum / static_cast<double>(n));
+    y.push_back(asset[i]);
+  }
+  ASSERT_GE(x.size(), 4u);
+  double mx = 0, my = 0;
+  for (std::size_t i = 0; i < x.size(); ++i)
+    mx += x[i] / static_cast<double>(x.size()), my += y[i] / static_cast<double>(x.size());
+  double sxy = 0, sxx = 0, syy = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    sxy += (x[i] - mx) * (y[i] - my), sxx += (x[i] - mx) * (x[i] - mx), syy += (y[i] - my) * (y[i] - my);
+  }
+  EXPECT_GT(sxy / std::sqrt(sxx * syy), 0.8);
+  // Eval: the test split scored whole and on the clusters with and without photos.
+  std::string csv = "id,asset_index\n";
+  std::size_t with = 0, without = 0;
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    if (r.splits()[i] != store::kTest || !std::isfinite(asset[i])) continue;
+    csv += fmt::format("{},{}\n", r.ids()[i], asset[i] + 0.1 * static_cast<double>(i % 3));
+    (index.count[i] > 0 ? with : without) += 1;
+  }
+  test::write_file(d / "pred.csv", csv);
+  const auto e = test::run_sbench({"-q", "eval", "poverty", "--pred", (d / "pred.csv").string(), "--truth",
+                                   (d / "street.h5").string(), "--out", (d / "m.json").string()});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  const auto m = nlohmann::json::parse(test::read_file(d / "m.json"));
+  ASSERT_TRUE(m["groups"].contains("street_images")) << m.dump();
+  EXPECT_EQ(m["groups"]["street_images"]["values"]["with"]["n"], with);
+  if (without > 0) {
+    EXPECT_EQ(m["groups"]["street_images"]["values"]["without"]["n"], without);
+  }
+  EXPECT_GT(with, 0u);
 }
 
 }  // namespace

@@ -15,7 +15,8 @@ namespace sbench::prepare {
 struct SynthOptions {
   std::filesystem::path out;  // a folder; created, and it must be empty if it exists
   std::uint64_t seed = 0;
-  int n = 0;  // examples (clusters for the DHS tasks); 0 = the task's default
+  int n = 0;            // examples (clusters for the DHS tasks); 0 = the task's default
+  bool street = false;  // DHS tasks: also street-level images of a third of the clusters (mapillary/)
 };
 
 struct SynthResult {
@@ -24,6 +25,7 @@ struct SynthResult {
   std::vector<std::string> imagery;        // the imagery folders
   std::vector<std::string> extra_options;  // further prepare options (brick_kiln: --region FILE)
   std::string prepare_command;             // the exact `sbench prepare ...` for this output
+  std::string street_command;              // with street images: the `sbench street import ...` after it
 };
 
 // Families `synth` writes so far.
