@@ -53,16 +53,25 @@ void add_street_command(CLI::App& app, Context& ctx) {
       "of a DHS store");
   cmd->add_option("--store", a->store, "The DHS store (ids, lat, lon, year)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", a->out, "The store to write: a copy of --store with /street")->required();
-  cmd->add_option("--from", a->from, "The release: mapillary/ (metadata/{CC}.csv, imagery/{CC}/{DHSID_EA}/{id}.jpeg)")
-      ->check(CLI::ExistingDirectory);
-  cmd->add_option("--images", a->images, "Your own images: a folder of JPEGs ...")->check(CLI::ExistingDirectory);
+  auto* from = cmd->add_option("--from", a->from,
+                               "The release: mapillary/ (metadata/{CC}.csv, imagery/{CC}/{DHSID_EA}/{id}.jpeg)")
+                   ->check(CLI::ExistingDirectory);
+  cmd->add_option("--images", a->images, "Your own images: a folder of JPEGs ...")
+      ->check(CLI::ExistingDirectory)
+      ->excludes(from);
   cmd->add_option("--metadata", a->metadata, "... and their CSV (id, lat, lon, year or timestamp in ms, optional file)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--size", a->size, "Pixels per side of the stored square images")->capture_default_str();
-  cmd->add_option("--radius", a->radius, "Own images: degrees of latitude and longitude around a cluster")
+  cmd->add_option("--size", a->size, "Pixels per side of the stored square images")
+      ->check(CLI::Range(8, 4096))
       ->capture_default_str();
-  cmd->add_option("--years", a->years, "Own images: years around the survey")->capture_default_str();
+  cmd->add_option("--radius", a->radius, "Own images: degrees of latitude and longitude around a cluster")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--years", a->years, "Own images: years around the survey")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--max-per-cluster", a->max_per_cluster, "Own images: the nearest N per cluster")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--threads", a->threads, "Images decoded in parallel (default: every core)")
       ->check(CLI::NonNegativeNumber);

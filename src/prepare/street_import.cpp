@@ -57,8 +57,10 @@ std::optional<std::size_t> maybe_column(const CsvReader& csv, std::initializer_l
   return std::nullopt;
 }
 
-// Image metadata: id, lat, lon and year (or a timestamp in milliseconds, UTC), optional file.
-std::vector<Meta> read_metadata(const fs::path& path) {
+// Image metadata: id, lat, lon and year (or a timestamp in milliseconds, UTC; values under 10^11
+// are taken as seconds), optional file. A row that does not parse is counted bad_metadata (file,
+// line and reason) and skipped; a file without the columns is an InputError.
+std::vector<Meta> read_metadata(const fs::path& path, store::Tally& tally) {
   CsvReader csv(path.string());
   const std::size_t c_id = column_of(csv, {"id", "image_id", "mapillary_id", "key"}, "image id");
   const std::size_t c_lat = column_of(csv, {"lat", "latitude"}, "latitude");
@@ -71,17 +73,34 @@ std::vector<Meta> read_metadata(const fs::path& path) {
   CsvRow row;
   while (csv.next(row)) {
     Meta m;
-    m.id = row[c_id];
-    if (m.id.empty()) fail<InputError>("{}: line {}: empty image id", csv.name(), row.line());
-    m.lat = csv.get_double(row, c_lat);
-    m.lon = csv.get_double(row, c_lon);
-    if (c_year && !row[*c_year].empty()) {
-      m.year = static_cast<int>(csv.get_int(row, *c_year));
-    } else {
-      const auto seconds = static_cast<std::time_t>(csv.get_double(row, *c_time) / 1000);
-      std::tm tm{};
-      gmtime_r(&seconds, &tm);
-      m.year = tm.tm_year + 1900;
+    try {
+      m.id = row[c_id];
+      if (m.id.empty()) fail<InputError>("{}: line {}: empty image id", csv.name(), row.line());
+      m.lat = csv.get_double(row, c_lat);
+      m.lon = csv.get_double(row, c_lon);
+      if (!std::isfinite(m.lat) || !std::isfinite(m.lon) || std::abs(m.lat) > 90 || std::abs(m.lon) > 180)
+        fail<InputError>("{}: line {}: position ({}, {}) is not a latitude and longitude", csv.name(), row.line(),
+                         row[c_lat], row[c_lon]);
+      if (c_year && !row[*c_year].empty()) {
+        const double y = csv.get_double(row, *c_year);
+        if (!std::isfinite(y) || y < 1900 || y > 2200 || y != std::floor(y))
+          fail<InputError>("{}: line {}: year '{}'", csv.name(), row.line(), row[*c_year]);
+        m.year = static_cast<int>(y);
+      } else {
+        if (!c_time || row[*c_time].empty())
+          fail<InputError>("{}: line {}: neither a year nor a timestamp", csv.name(), row.line());
+        double t = csv.get_double(row, *c_time);
+        if (!std::isfinite(t) || t < 0)
+          fail<InputError>("{}: line {}: timestamp '{}'", csv.name(), row.line(), row[*c_time]);
+        if (t >= 1e11) t /= 1000;  // milliseconds
+        const auto seconds = static_cast<std::time_t>(t);
+        std::tm tm{};
+        gmtime_r(&seconds, &tm);
+        m.year = tm.tm_year + 1900;
+      }
+    } catch (const InputError& e) {
+      tally.add("bad_metadata", e.what());
+      continue;
     }
     if (c_file) m.file = row[*c_file];
     out.push_back(std::move(m));
@@ -114,6 +133,10 @@ store::ImportReport import_street(const StreetOptions& opt) {
   if (opt.from.empty() == opt.images.empty())
     fail<UsageError>("give either --from (the release's layout) or --images with --metadata");
   if (!opt.images.empty() && opt.metadata.empty()) fail<UsageError>("--images needs --metadata CSV");
+  if (fs::exists(opt.out)) fail<UsageError>("{}: exists (give a new --out)", opt.out.string());
+  if (opt.size < 8 || opt.size > 4096) fail<UsageError>("--size {}: expected 8 to 4096 pixels", opt.size);
+  if (!(opt.radius_deg >= 0) || opt.years < 0 || opt.max_per_cluster < 1)
+    fail<UsageError>("--radius, --years must not be negative and --max-per-cluster must be at least 1");
   store::StoreReader reader(opt.store);
   for (const char* f : {"lat", "lon", "year"}) {
     if (!reader.schema().find(f))
@@ -141,9 +164,17 @@ store::ImportReport import_street(const StreetOptions& opt) {
     std::sort(csvs.begin(), csvs.end());
     for (const auto& c : csvs) {
       auto& m = meta[c.stem().string()];
-      for (auto& row : read_metadata(c)) {
+      std::vector<Meta> rows;
+      try {
+        rows = read_metadata(c, tally);
+      } catch (const InputError& e) {  // one country's file: counted, the others still imported
+        tally.add("bad_metadata", e.what());
+        continue;
+      }
+      for (auto& row : rows) {
         const std::string id = row.id;
-        m.emplace(id, std::move(row));
+        if (!m.emplace(id, std::move(row)).second)
+          tally.add("duplicate_metadata", fmt::format("{}: {}", c.string(), id));
       }
     }
     std::map<std::string, std::set<std::string>> used;  // country -> ids with an image file
@@ -169,11 +200,21 @@ store::ImportReport import_street(const StreetOptions& opt) {
         }
         std::vector<fs::path> files;
         for (const auto& e : fs::directory_iterator(kdir)) {
-          if (e.is_regular_file()) files.push_back(e.path());
+          if (!e.is_regular_file()) continue;
+          if (is_jpeg_name(e.path())) {
+            files.push_back(e.path());
+          } else {
+            tally.add("not_a_jpeg_name", e.path().string());
+          }
         }
         std::sort(files.begin(), files.end());
+        std::set<std::string> ids_here;
         for (const auto& f : files) {
           const std::string id = f.stem().string();
+          if (!ids_here.insert(id).second) {
+            tally.add("duplicate_id", f.string());
+            continue;
+          }
           const Meta* found = nullptr;
           if (m != meta.end()) {
             const auto it = m->second.find(id);
@@ -196,11 +237,35 @@ store::ImportReport import_street(const StreetOptions& opt) {
   } else {
     // Own images: every image goes to every cluster within the radius and years, nearest first,
     // at most max_per_cluster.
-    std::vector<Meta> rows = read_metadata(opt.metadata);
-    std::sort(rows.begin(), rows.end(), [](const Meta& a, const Meta& b) { return a.lat < b.lat; });
+    std::vector<Meta> all_rows = read_metadata(opt.metadata, tally);
+    // Each row's file, once: rows without one, and repeated ids, are counted and left out.
+    std::vector<Meta> rows;
+    std::set<std::string> seen_ids;
+    for (auto& m : all_rows) {
+      if (!seen_ids.insert(m.id).second) {
+        tally.add("duplicate_metadata", m.id);
+        continue;
+      }
+      fs::path file = m.file.empty() ? fs::path() : opt.images / m.file;
+      if (file.empty()) {
+        for (const char* ext : {".jpeg", ".jpg", ".JPG", ".JPEG"}) {
+          if (fs::exists(opt.images / (m.id + ext))) {
+            file = opt.images / (m.id + ext);
+            break;
+          }
+        }
+      }
+      if (file.empty() || !fs::exists(file)) {
+        tally.add("metadata_without_image", m.id);
+        continue;
+      }
+      m.file = file;
+      rows.push_back(std::move(m));
+    }
+    std::stable_sort(rows.begin(), rows.end(), [](const Meta& a, const Meta& b) { return a.lat < b.lat; });
     std::vector<std::size_t> matched(rows.size(), 0);
     for (std::size_t c = 0; c < ids.size(); ++c) {
-      if (!std::isfinite(lat[c]) || !std::isfinite(lon[c])) continue;
+      if (!std::isfinite(lat[c]) || !std::isfinite(lon[c]) || !std::isfinite(year[c])) continue;
       const auto lo = std::lower_bound(rows.begin(), rows.end(), lat[c] - opt.radius_deg,
                                        [](const Meta& m, double v) { return m.lat < v; });
       std::vector<std::pair<double, std::size_t>> near;
@@ -217,31 +282,14 @@ store::ImportReport import_street(const StreetOptions& opt) {
           tally.add("over_limit", fmt::format("{} ({})", m.id, ids[c]));
           continue;
         }
-        fs::path file = m.file.empty() ? fs::path() : opt.images / m.file;
-        if (file.empty()) {
-          for (const char* ext : {".jpeg", ".jpg", ".JPG", ".JPEG"}) {
-            if (fs::exists(opt.images / (m.id + ext))) {
-              file = opt.images / (m.id + ext);
-              break;
-            }
-          }
-        }
-        if (file.empty() || !fs::exists(file)) {
-          tally.add("metadata_without_image", m.id);
-          continue;
-        }
-        per_cluster[c].push_back({ids[c], file, m});
+        per_cluster[c].push_back({ids[c], m.file, m});
       }
     }
     for (std::size_t k = 0; k < rows.size(); ++k) {
       if (!matched[k]) tally.add("outside_window", rows[k].id);
     }
     std::set<std::string> listed;
-    for (const auto& r : rows) {
-      if (!r.file.empty()) listed.insert((opt.images / r.file).lexically_normal().string());
-      for (const char* ext : {".jpeg", ".jpg", ".JPG", ".JPEG"})
-        listed.insert((opt.images / (r.id + ext)).lexically_normal().string());
-    }
+    for (const auto& r : rows) listed.insert(r.file.lexically_normal().string());
     for (const auto& e : fs::recursive_directory_iterator(opt.images)) {
       if (e.is_regular_file() && is_jpeg_name(e.path()) && !listed.count(e.path().lexically_normal().string()))
         tally.add("image_without_metadata", e.path().string());
@@ -251,9 +299,9 @@ store::ImportReport import_street(const StreetOptions& opt) {
   // Decode and resize in batches (in parallel), append in cluster order.
   std::vector<const Job*> jobs;
   for (std::size_t c = 0; c < ids.size(); ++c) {
-    if (per_cluster[c].empty()) tally.add("cluster_without_images", ids[c]);
     for (const auto& j : per_cluster[c]) jobs.push_back(&j);
   }
+  std::vector<std::size_t> imported(ids.size(), 0);
   store::StreetWriter writer(opt.store, opt.out, opt.size);
   const std::size_t per = 3 * static_cast<std::size_t>(opt.size) * static_cast<std::size_t>(opt.size);
   constexpr std::size_t kBatch = 64;
@@ -261,7 +309,7 @@ store::ImportReport import_street(const StreetOptions& opt) {
   tbb::task_arena arena(threads);
   std::vector<std::uint8_t> pixels(kBatch * per);
   std::vector<std::string> errors(kBatch);
-  std::vector<bool> ok(kBatch);
+  std::vector<std::uint8_t> ok(kBatch);  // not vector<bool>: the tasks write their own elements
   for (std::size_t b0 = 0; b0 < jobs.size(); b0 += kBatch) {
     const std::size_t n = std::min(kBatch, jobs.size() - b0);
     arena.execute([&] {
@@ -269,10 +317,10 @@ store::ImportReport import_street(const StreetOptions& opt) {
         try {
           const auto img = raster::read_photo_square(jobs[b0 + k]->file, opt.size);
           std::copy(img.begin(), img.end(), pixels.begin() + static_cast<long>(k * per));
-          ok[k] = true;
-        } catch (const Error& e) {
+          ok[k] = 1;
+        } catch (const std::exception& e) {
           errors[k] = e.what();
-          ok[k] = false;
+          ok[k] = 0;
         }
       });
     });
@@ -287,8 +335,13 @@ store::ImportReport import_street(const StreetOptions& opt) {
         continue;
       }
       const std::size_t row = row_of.at(j.cluster);
-      meta.push_back({j.cluster, j.meta.id, static_cast<float>(distance_m(lat[row], lon[row], j.meta.lat, j.meta.lon)),
-                      static_cast<std::int16_t>(j.meta.year - static_cast<int>(year[row]))});
+      // A cluster without a position or year (NaN in the store) gives NaN distance and gap 0.
+      const double dist = std::isfinite(lat[row]) && std::isfinite(lon[row])
+                              ? distance_m(lat[row], lon[row], j.meta.lat, j.meta.lon)
+                              : std::nan("");
+      const int gap = std::isfinite(year[row]) ? j.meta.year - static_cast<int>(year[row]) : 0;
+      meta.push_back({j.cluster, j.meta.id, static_cast<float>(dist), static_cast<std::int16_t>(gap)});
+      ++imported[row];
       good.insert(good.end(), pixels.begin() + static_cast<long>(k * per),
                   pixels.begin() + static_cast<long>((k + 1) * per));
       tally.add("imported", j.meta.id);
@@ -296,7 +349,15 @@ store::ImportReport import_street(const StreetOptions& opt) {
     writer.append(meta, good);
     if (opt.progress) opt.progress(b0 + n, jobs.size(), "street images");
   }
-  if (writer.written() == 0) fail<InputError>("no street image could be imported (see the counts above)");
+  for (std::size_t c = 0; c < ids.size(); ++c) {
+    if (imported[c] == 0) tally.add("cluster_without_images", ids[c]);
+  }
+  if (writer.written() == 0) {
+    const auto r = tally.report(0, 0);
+    std::string counts;
+    for (const auto& [k, v] : r.counts) counts += fmt::format(" {} {}", k, v);
+    fail<InputError>("no street image could be imported:{}", counts);
+  }
   store::ImportReport report = tally.report(writer.written(), 0);
   nlohmann::ordered_json settings;
   settings["size"] = opt.size;

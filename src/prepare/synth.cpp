@@ -96,6 +96,7 @@ void SynthWriter::write_jpeg(const std::string& relative, int width, int height,
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   GDALDatasetH mem = GDALCreate(GDALGetDriverByName("MEM"), "", width, height, bands, GDT_Byte, nullptr);
+  if (!mem) fail<IoError>("{}: cannot create the image in memory", path.string());
   const std::size_t plane = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
   CPLErr err = CE_None;
   for (int b = 0; b < bands && err == CE_None; ++b) {

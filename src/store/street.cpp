@@ -73,8 +73,8 @@ StreetWriter::StreetWriter(const fs::path& store, const fs::path& out, int size)
   m.size = size;
   m.partial = out;
   m.partial += ".partial";
-  std::lock_guard<std::mutex> lock(h5::library_mutex());
   {
+    std::lock_guard<std::mutex> lock(h5::library_mutex());
     Handle f(H5Fopen(store.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
     if (!f.valid()) fail<InputError>("{}: not a readable store", store.string());
     if (H5Lexists(f, "street", H5P_DEFAULT) > 0)
@@ -82,6 +82,8 @@ StreetWriter::StreetWriter(const fs::path& store, const fs::path& out, int size)
     Handle ids(check(H5Dopen2(f, "meta/id", H5P_DEFAULT), fmt::format("{}: /meta/id", store.string())));
     m.ids = h5::read_strings(ids, store.string() + ": /meta/id");
   }
+  // The copy (gigabytes for a whole store) outside the HDF5 lock; a stale OUT.partial of a failed
+  // run is replaced.
   std::error_code ec;
   fs::copy_file(store, m.partial, fs::copy_options::overwrite_existing, ec);
   if (ec) fail<IoError>("{}: cannot copy to {}: {}", store.string(), m.partial.string(), ec.message());
@@ -89,9 +91,25 @@ StreetWriter::StreetWriter(const fs::path& store, const fs::path& out, int size)
   m.first.assign(m.ids.size(), 0);
   m.count.assign(m.ids.size(), 0);
   m.seen.assign(m.ids.size(), false);
+  try {
+    open_copy(m);
+  } catch (...) {
+    {
+      std::lock_guard<std::mutex> lock(h5::library_mutex());
+      m.images.reset();
+      m.group.reset();
+      m.file.reset();
+    }
+    fs::remove(m.partial, ec);
+    throw;
+  }
+}
+
+void StreetWriter::open_copy(Impl& m) {
+  std::lock_guard<std::mutex> lock(h5::library_mutex());
   m.file = Handle(check(H5Fopen(m.partial.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), m.partial.string()));
   m.group = Handle(check(H5Gcreate2(m.file, "street", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create /street"));
-  const hsize_t dims[4] = {0, 3, static_cast<hsize_t>(size), static_cast<hsize_t>(size)};
+  const hsize_t dims[4] = {0, 3, static_cast<hsize_t>(m.size), static_cast<hsize_t>(m.size)};
   const hsize_t maxdims[4] = {H5S_UNLIMITED, 3, dims[2], dims[3]};
   const hsize_t chunk[4] = {1, 3, dims[2], dims[3]};
   Handle space(H5Screate_simple(4, dims, maxdims));
@@ -211,6 +229,16 @@ StreetIndex read_street_index(const fs::path& store) {
   out.year_gap = read_1d<std::int16_t>(g, "year_gap", H5T_NATIVE_INT16, where);
   out.first = read_1d<std::int64_t>(g, "first", H5T_NATIVE_INT64, where);
   out.count = read_1d<std::int32_t>(g, "count", H5T_NATIVE_INT32, where);
+  Handle ids(check(H5Dopen2(f, "meta/id", H5P_DEFAULT), where + ": /meta/id"));
+  Handle ids_space(H5Dget_space(ids));
+  const auto examples = static_cast<std::size_t>(H5Sget_simple_extent_npoints(ids_space));
+  const std::size_t n = out.cluster.size();
+  bool ok = out.first.size() == examples && out.count.size() == examples && out.image_id.size() == n &&
+            out.distance_m.size() == n && out.year_gap.size() == n;
+  for (std::size_t i = 0; ok && i < out.first.size(); ++i) {
+    ok = out.first[i] >= 0 && out.count[i] >= 0 && static_cast<std::size_t>(out.first[i] + out.count[i]) <= n;
+  }
+  if (!ok) fail<InputError>("{}: /street does not match the store's {} examples (a damaged file?)", where, examples);
   return out;
 }
 

@@ -60,6 +60,9 @@ TEST_F(StreetImport, ReleaseLayoutImageByImageAndBadFilesByName) {
   EXPECT_EQ(c.at("metadata_without_image"), 1u);  // row 2000004
   EXPECT_EQ(c.at("unknown_cluster"), 1u);         // a folder that is no cluster of the store
   EXPECT_EQ(c.at("cluster_without_images"), 3u);
+  EXPECT_EQ(c.at("bad_metadata"), 1u);                                // latitude "abc"
+  EXPECT_EQ(c.at("not_a_jpeg_name"), 1u);                             // a .json beside the photos
+  EXPECT_EQ(c.at("duplicate_id"), 1u);                                // one id as .jpeg and .jpg
   EXPECT_NE(r.out.find("2000001.jpeg"), std::string::npos) << r.out;  // named
   EXPECT_NE(r.err.find("Premature end of JPEG file"), std::string::npos) << r.err;
   // The index: per example of the store, its range of images; the rest of the store unchanged.

@@ -52,7 +52,7 @@ def write(store, root, size):
         lat, lon, year = f["meta/lat"][:], f["meta/lon"][:], f["meta/year"][:]
     exp_img, exp = {}, {"release": {}, "own": {}}
     rel = os.path.join(root, "mapillary")
-    sizes = [(400, 300), (300, 500), (1024, 768), (257, 256), (120, 90)]
+    sizes = [(400, 300), (300, 500), (1024, 768), (40, 30), (120, 90)]  # (40, 30): resized up
     rows = {}
     n_img = {0: 3, 1: 2, 2: 4}
     seed = 0
@@ -65,6 +65,8 @@ def write(store, root, size):
             seed += 1
             w, h = sizes[(k + i) % len(sizes)]
             img = photo(w, h, seed)
+            if seed == 4:
+                img = img.convert("L")  # a grey photo: its one band repeated
             iid = f"{1000000 + seed}"
             img.save(os.path.join(folder, iid + ".jpeg"), quality=95)
             # Decode what was written: the stored image is of the JPEG, not of the array.
@@ -85,9 +87,14 @@ def write(store, root, size):
         fh.write(buf.getvalue()[: len(buf.getvalue()) // 2])
     photo(64, 64, 98).save(os.path.join(folder0, "2000002.jpeg"), format="PNG")
     photo(64, 64, 97).save(os.path.join(folder0, "2000003.jpeg"), quality=90)
+    open(os.path.join(folder0, "1000001.json"), "w").write("{}")  # a sidecar file: not a JPEG name
+    first = sorted(f for f in os.listdir(folder0) if f.startswith("1000"))[0]
+    with open(os.path.join(folder0, first), "rb") as src, open(os.path.join(folder0, first[:-5] + ".jpg"), "wb") as dst:
+        dst.write(src.read())  # the same id twice (.jpeg and .jpg)
     rows[cc0] += [f"2000001,1262304000000,{int(year[0])},{lat[0]:.6f},{lon[0]:.6f}",
                   f"2000002,1262304000000,{int(year[0])},{lat[0]:.6f},{lon[0]:.6f}",
-                  f"2000004,1262304000000,{int(year[0])},{lat[0]:.6f},{lon[0]:.6f}"]
+                  f"2000004,1262304000000,{int(year[0])},{lat[0]:.6f},{lon[0]:.6f}",
+                  f"2000005,1262304000000,{int(year[0])},abc,{lon[0]:.6f}"]  # a row that does not parse
     unknown = os.path.join(rel, "imagery", cc0, f"{cc0}-1999-1#-00000099")
     os.makedirs(unknown, exist_ok=True)
     photo(64, 64, 96).save(os.path.join(unknown, "3000001.jpeg"), quality=90)

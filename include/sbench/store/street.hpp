@@ -39,6 +39,7 @@ class StreetWriter {
 
  private:
   struct Impl;
+  static void open_copy(Impl& m);
   std::unique_ptr<Impl> impl_;
 };
 
