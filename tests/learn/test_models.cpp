@@ -15,6 +15,7 @@
 #include "gp.hpp"
 #include "maml.hpp"
 #include "sbench/core/error.hpp"
+#include "street_model.hpp"
 #include "temporal_unet.hpp"
 #include "test_support.hpp"
 #include "tile2vec.hpp"
@@ -345,6 +346,51 @@ TEST(TemporalUNet, PoolingIgnoresDateOrderAndInvalidDates) {
   EXPECT_EQ(pooled.size(1), 2 * 4 * 2);
   EXPECT_EQ(pooled.narrow(1, 8, 8).abs().max().item<float>(), 0.0f);
   EXPECT_THROW(net->forward(torch::randn({1, 27, h, w})), UsageError);
+}
+
+// Street-view pooling (issue 9): a cluster's street images in any slot order give the same output;
+// pixels of masked (padding) slots have no effect; attention weights sum to 1 over the images and are
+// 0 on padding; a cluster without any image gives the finite learned "empty" vector.
+TEST(StreetModels, PoolingIgnoresImageOrderAndPadding) {
+  torch::manual_seed(3);
+  for (const auto mode : {Pooling::mean, Pooling::attention, Pooling::gated_attention}) {
+    StreetNet net(18, 1, 4, mode);
+    FusedNet fused(18, 8, 1, 4, mode);
+    net->eval();
+    fused->eval();
+    torch::NoGradGuard no_grad;
+    const auto street = torch::randn({3, 5, 3, 32, 32});
+    auto mask = torch::ones({3, 5});
+    mask.index_put_({1, torch::indexing::Slice(3, 5)}, 0);  // cluster 1: three images, two padding slots
+    mask.index_put_({2}, 0);                                // cluster 2: none
+    const auto tiles = torch::randn({3, 8, 32, 32});
+    const auto out = net->forward_street({}, street, mask);
+    const auto fout = fused->forward_street(tiles, street, mask);
+    ASSERT_TRUE(torch::isfinite(out).all().item<bool>());
+    ASSERT_TRUE(torch::isfinite(fout).all().item<bool>());
+    // Permute the slots (images and mask together).
+    const auto perm = torch::tensor({4, 2, 0, 3, 1}, torch::kLong);
+    const auto out_p = net->forward_street({}, street.index_select(1, perm), mask.index_select(1, perm));
+    const auto fout_p = fused->forward_street(tiles, street.index_select(1, perm), mask.index_select(1, perm));
+    EXPECT_TRUE(torch::allclose(out, out_p, 1e-5, 1e-5)) << static_cast<int>(mode);
+    EXPECT_TRUE(torch::allclose(fout, fout_p, 1e-5, 1e-5)) << static_cast<int>(mode);
+    // Other pixels in the padding slots (and anywhere for the empty cluster): same output.
+    auto noisy = street.clone();
+    noisy.index_put_({1, torch::indexing::Slice(3, 5)}, torch::randn({2, 3, 32, 32}) * 10);
+    noisy.index_put_({2}, torch::randn({5, 3, 32, 32}) * 10);
+    EXPECT_TRUE(torch::allclose(out, net->forward_street({}, noisy, mask), 1e-5, 1e-5)) << static_cast<int>(mode);
+    // The weights of the pooling: 1 over each cluster's images, 0 on padding and for no images.
+    net->forward_street({}, street, mask);
+    const auto w = net->pool()->last_weights();
+    EXPECT_NEAR(w[0].sum().item<float>(), 1.0f, 1e-5);
+    EXPECT_NEAR(w[1].sum().item<float>(), 1.0f, 1e-5);
+    EXPECT_EQ(w[1].index({torch::indexing::Slice(3, 5)}).abs().sum().item<float>(), 0.0f);
+    EXPECT_EQ(w[2].abs().sum().item<float>(), 0.0f);
+    if (mode == Pooling::mean) {
+      EXPECT_NEAR(w[1][0].item<float>(), 1.0f / 3, 1e-6);
+    }
+  }
+  EXPECT_THROW(parse_pooling("max"), UsageError);
 }
 
 }  // namespace
