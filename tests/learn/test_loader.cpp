@@ -8,6 +8,8 @@
 
 #include "cnn1d.hpp"
 #include "resnet.hpp"
+#include "sbench/store/street.hpp"
+#include "street_loader.hpp"
 #include "test_support.hpp"
 #include "tile_loader.hpp"
 #include "tile_stores.hpp"
@@ -497,4 +499,47 @@ TEST(TileLoader, RefusesAStoreWithoutTheTaskInputs) {
 }
 
 }  // namespace
+// Street images of clusters with 0, 2, 6 and 1 images (each image filled with its /street position):
+// training draws K = 4 distinct images of the cluster, the same for the same (seed, epoch, row) and
+// another draw in another epoch; evaluation takes the first K; the mask marks the images.
+TEST(StreetSampler, DrawsDistinctImagesOfTheClusterAndMasksTheRest) {
+  test::TempDir dir;
+  test::write_tile_store(dir / "dhs.h5", "poverty", 4, [](store::Example&, int) {});
+  const int counts[4] = {0, 2, 6, 1};
+  {
+    store::StreetWriter w(dir / "dhs.h5", dir / "street.h5", 8);
+    std::vector<store::StreetImage> meta;
+    std::vector<std::uint8_t> px;
+    int at = 0;
+    for (int r = 0; r < 4; ++r) {
+      for (int k = 0; k < counts[r]; ++k, ++at) {
+        meta.push_back({fmt::format("poverty-{:04d}", r), std::to_string(at), 10.0f, 0});
+        px.insert(px.end(), 3 * 8 * 8, static_cast<std::uint8_t>(at));
+      }
+    }
+    w.append(meta, px);
+    w.finish("{}", "{}");
+  }
+  StreetSampler s(dir / "street.h5", 4);
+  EXPECT_TRUE(s.pick(0, true, 1, 0).empty());
+  const auto a = s.pick(2, true, 7, 3), b = s.pick(2, true, 7, 3), c = s.pick(2, true, 7, 4);
+  ASSERT_EQ(a.size(), 4u);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(std::set<std::int64_t>(a.begin(), a.end()).size(), 4u);
+  for (auto v : a) EXPECT_TRUE(v >= 2 && v < 8) << v;  // cluster 2 holds /street images 2..7
+  bool differs = a != c;
+  for (int e = 5; e < 12 && !differs; ++e) differs = s.pick(2, true, 7, e) != a;
+  EXPECT_TRUE(differs);
+  EXPECT_EQ(s.pick(2, false, 7, 3), (std::vector<std::int64_t>{2, 3, 4, 5}));
+  EXPECT_EQ(s.pick(1, true, 7, 3).size(), 2u);
+  const auto [x, mask] = s.batch({0, 1, 3}, false, 0, 0);
+  EXPECT_EQ(x.sizes(), (std::vector<std::int64_t>{3, 4, 3, 8, 8}));
+  EXPECT_TRUE(torch::equal(mask, torch::tensor({{0, 0, 0, 0}, {1, 1, 0, 0}, {1, 0, 0, 0}}, torch::kFloat32)));
+  // Pixels: (value / 255 - 0.5) / 0.25 of the image's position; padding 0.
+  EXPECT_NEAR(x[1][1][0][0][0].item<float>(), (1 / 255.0 - 0.5) / 0.25, 1e-6);
+  EXPECT_NEAR(x[2][0][2][7][7].item<float>(), (8 / 255.0 - 0.5) / 0.25, 1e-6);
+  EXPECT_EQ(x[0].abs().sum().item<float>(), 0.0f);
+  EXPECT_EQ(x[1][2].abs().sum().item<float>(), 0.0f);
+}
+
 }  // namespace sbench::learn

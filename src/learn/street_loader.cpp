@@ -1,0 +1,62 @@
+#include "street_loader.hpp"
+
+#include <cstring>
+
+#include "sbench/core/error.hpp"
+
+namespace sbench::learn {
+
+namespace {
+std::uint64_t mix(std::uint64_t x) {  // splitmix64's finalizer
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+}  // namespace
+
+StreetSampler::StreetSampler(const std::filesystem::path& store, std::int64_t k)
+    : store_(store), k_(k), index_(store::read_street_index(store)) {
+  if (k_ < 1) fail<UsageError>("street_images {}: expected at least 1", k_);
+}
+
+std::vector<std::int64_t> StreetSampler::pick(std::size_t row, bool train, std::uint64_t seed,
+                                              std::int64_t epoch) const {
+  const std::int64_t first = index_.first.at(row), count = index_.count.at(row);
+  std::vector<std::int64_t> all(static_cast<std::size_t>(count));
+  for (std::int64_t i = 0; i < count; ++i) all[static_cast<std::size_t>(i)] = first + i;
+  const auto take = static_cast<std::size_t>(std::min(k_, count));
+  if (train) {
+    // A partial Fisher-Yates shuffle from a stream keyed by (seed, epoch, row).
+    std::uint64_t state = mix(seed ^ mix(static_cast<std::uint64_t>(epoch) ^ mix(row)));
+    for (std::size_t i = 0; i < take; ++i) {
+      state = mix(state);
+      const std::size_t j = i + static_cast<std::size_t>(state % (all.size() - i));
+      std::swap(all[i], all[j]);
+    }
+  }
+  all.resize(take);
+  return all;
+}
+
+std::pair<torch::Tensor, torch::Tensor> StreetSampler::batch(const std::vector<std::size_t>& rows, bool train,
+                                                             std::uint64_t seed, std::int64_t epoch) const {
+  const auto n = static_cast<std::int64_t>(rows.size());
+  const std::int64_t s = index_.size, plane = 3 * s * s;
+  auto raw = torch::zeros({n, k_, 3, s, s}, torch::kUInt8);
+  auto mask = torch::zeros({n, k_}, torch::kFloat32);
+  std::vector<std::uint8_t> one(static_cast<std::size_t>(plane));
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto picks = pick(rows[static_cast<std::size_t>(i)], train, seed, epoch);
+    for (std::size_t j = 0; j < picks.size(); ++j) {
+      store::read_street_images(store_, picks[j], 1, one.data());
+      std::memcpy(raw.data_ptr<std::uint8_t>() + (i * k_ + static_cast<std::int64_t>(j)) * plane, one.data(),
+                  one.size());
+      mask[i][static_cast<std::int64_t>(j)] = 1;
+    }
+  }
+  auto x = (raw.to(torch::kFloat32) / 255.0 - 0.5) / 0.25;
+  return {x * mask.view({n, k_, 1, 1, 1}), mask};
+}
+
+}  // namespace sbench::learn
