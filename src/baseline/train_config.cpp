@@ -39,6 +39,11 @@ const std::vector<ConfigKey>& train_config_keys() {
       {"augment", "bool", true, "random flips and 90-degree rotations of training tiles"},
       {"width", "int", 64,
        "channels of the first ResNet stage, U-Net level or 1-D CNN stage (64 as torchvision and the paper)"},
+      {"inputs", "string", "satellite",
+       "DHS tasks: satellite (the tile), street (the cluster's street images; needs sbench street import) or "
+       "satellite,street (both, fused)"},
+      {"street_images", "int", 8, "street inputs: images per cluster (a random draw in training, the first ones else)"},
+      {"pooling", "string", "mean", "street inputs: pooling of a cluster's images: mean, attention or gated_attention"},
       {"norm_sample", "int", 256, "training examples sampled for the statistics of bands the card does not normalize"},
       {"k_min", "int", 1, "knn_nightlights: smallest k tried"},
       {"k_max", "int", 20, "knn_nightlights: largest k tried"},
@@ -139,6 +144,8 @@ void check_ranges(const json& v, const std::string& where) {
   };
   one_of("model", {"resnet18", "resnet34", "unet", "cnn1d", "cnn_lstm", "maml", "tile2vec", "knn_nightlights"});
   one_of("optimizer", {"adam", "adamw", "sgd"});
+  one_of("inputs", {"satellite", "street", "satellite,street"});
+  one_of("pooling", {"mean", "attention", "gated_attention"});
   one_of("schedule", {"cosine", "step", "constant"});
   auto at_least = [&](const char* key, long long lo) {
     if (v.at(key).get<long long>() < lo) fail<E>("{}: {} must be at least {}", where, key, lo);
@@ -156,6 +163,7 @@ void check_ranges(const json& v, const std::string& where) {
   at_least("k_min", 1);
   at_least("neighbors", 1);
   at_least("time_steps", 1);
+  at_least("street_images", 1);
   at_least("inner_steps", 1);
   at_least("meta_batch", 1);
   at_least("episodes", 1);

@@ -28,6 +28,8 @@
 #include "sbench/learn/torch_env.hpp"
 #include "sbench/learn/train.hpp"
 #include "sbench/store/store.hpp"
+#include "street_loader.hpp"
+#include "street_model.hpp"
 #include "temporal_unet.hpp"
 #include "tile2vec.hpp"
 #include "tile_loader.hpp"
@@ -226,6 +228,17 @@ Model make_model(const TrainConfig& cfg, const RunInfo& info) {
   }
   if (m == "resnet18" || m == "resnet34") {
     if (info.dense) fail<UsageError>("{} of {} is a mask: use --set model=unet", info.target, info.task);
+    const std::string inputs = cfg.str("inputs");
+    if (inputs == "street") {
+      return StreetNet(m == "resnet18" ? 18 : 34, output_count(info), cfg.integer("width"),
+                       parse_pooling(cfg.str("pooling")))
+          .ptr();
+    }
+    if (inputs == "satellite,street") {
+      return FusedNet(m == "resnet18" ? 18 : 34, info.channels, output_count(info), cfg.integer("width"),
+                      parse_pooling(cfg.str("pooling")))
+          .ptr();
+    }
     return ResNet(m == "resnet18" ? 18 : 34, info.channels, output_count(info), cfg.integer("width")).ptr();
   }
   fail<UsageError>(
@@ -320,14 +333,27 @@ struct Inferred {
   double loss = std::nan("");
 };
 
+// The model's outputs of a batch: the tiles, or with street inputs the tiles and the clusters' street
+// images (a random draw of K in training, the first K otherwise).
+torch::Tensor forward_batch(TileModel& model, const TileBatch& b, const torch::Device& device,
+                            const StreetSampler* street, bool train, std::uint64_t seed, std::int64_t epoch) {
+  auto x = b.x.to(device, /*non_blocking=*/true);
+  if (!street) return model.forward(x);
+  auto* s = dynamic_cast<StreetInput*>(&model);
+  if (!s) fail<Error>("the model does not take street images");
+  auto [images, mask] = street->batch(b.rows, train, seed, epoch);
+  return s->forward_street(x, images.to(device), mask.to(device));
+}
+
 Inferred infer(TileModel& model, const TileLoader& loader, const std::vector<std::size_t>& rows,
-               const torch::Device& device, const RunInfo& info, const std::vector<double>* truth) {
+               const torch::Device& device, const RunInfo& info, const std::vector<double>* truth,
+               const StreetSampler* street = nullptr) {
   torch::NoGradGuard no_grad;
   model.eval();
   Inferred r;
   double loss_sum = 0;
   loader.pass(rows, false, false, 0, 0, [&](TileBatch& b) {
-    auto o = model.forward(b.x.to(device, /*non_blocking=*/true)).to(torch::kCPU).contiguous();
+    auto o = forward_batch(model, b, device, street, false, 0, 0).to(torch::kCPU).contiguous();
     if (info.dense) {
       auto v = (info.classes == 2 ? torch::sigmoid(o.squeeze(1)) : o.argmax(1).to(torch::kFloat32)).contiguous();
       r.out.insert(r.out.end(), v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
@@ -737,6 +763,14 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
 
   store::StoreReader s(r.store);
   check_store_task(task, s);
+  // Street inputs need the store's /street (sbench street import): checked before the run folder.
+  std::unique_ptr<StreetSampler> street;
+  if (cfg.str("inputs") != "satellite") {
+    const std::string m = cfg.str("model");
+    if (m != "resnet18" && m != "resnet34")
+      fail<UsageError>("inputs {} go with model resnet18 or resnet34, not {}", cfg.str("inputs"), m);
+    street = std::make_unique<StreetSampler>(r.store, cfg.integer("street_images"));
+  }
   const TargetSpec& target = pick_target(task, cfg);
   RunInfo info;
   info.task = task.id;
@@ -968,7 +1002,7 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
         loss = triplet_loss(z.select(1, 0), z.select(1, 1), z.select(1, 2), cfg.number("margin"),
                             cfg.number("embedding_l2"));
       } else {
-        auto o = model->forward(b.x.to(device, /*non_blocking=*/true));
+        auto o = forward_batch(*model, b, device, street.get(), true, seed, epoch);
         loss = loss_of(
             o, b.y.defined() ? b.y.to(device, /*non_blocking=*/true) : batch_targets(b.rows, truth, info, device),
             info);
@@ -1033,7 +1067,8 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
       if (maml) {  // episodes of the val regions: the metric of the points that were not support points
         value = maml_metric(metric, static_cast<MamlCnnImpl&>(*model), maml_val, info, cfg);
       } else {
-        const Inferred inf = infer(*model, val_loader ? *val_loader : loader, val_rows, device, dense_info, &truth);
+        const Inferred inf =
+            infer(*model, val_loader ? *val_loader : loader, val_rows, device, dense_info, &truth, street.get());
         val_loss = inf.loss;
         value = info.dense ? dense_metric_of(metric, info, inf) : metric_of(metric, info, inf.out, val_truth);
       }
@@ -1160,7 +1195,9 @@ std::string predict(const TaskCard& task, const PredictRequest& r) {
         "to {}\n",
         rows.size(), info.target, r.split, weights.filename().string(), shots, r.out);
   }
-  Inferred inf = infer(*model, loader, rows, device, info, nullptr);
+  std::unique_ptr<StreetSampler> street;
+  if (cfg.str("inputs") != "satellite") street = std::make_unique<StreetSampler>(r.store, cfg.integer("street_images"));
+  Inferred inf = infer(*model, loader, rows, device, info, nullptr, street.get());
   if (cfg.flag("gp")) {  // the GP's data: the labelled training examples of the same store
     const TargetSpec* t = task.find_target(info.target);
     if (!t) fail<InputError>("{}: target {} is not one of {}", run.string(), info.target, task.id);
