@@ -1,4 +1,4 @@
-// sbench train TASK --store STORE.h5 --out RUN_DIR [--config FILE] [--set key=value]... [--epochs N]
+// sbench train TASK --store STORE.h5 --out RUN_DIR [--config FILE] [--set key=value]... [--epochs N] [--inputs X]
 //              [--max-steps N] [--resume] [--device auto|cpu|cuda]
 // sbench predict --run RUN_DIR --store STORE.h5 [--split test] --out PRED.csv [--device ...]
 //
@@ -33,6 +33,7 @@ struct TrainArgs {
   std::string task, store, out, config, device = "auto";
   std::vector<std::string> sets;
   int epochs = 0;
+  std::string inputs;
   std::int64_t max_steps = 0;
   bool resume = false;
 };
@@ -99,7 +100,9 @@ int run_knn(const TaskCard& task, const TrainArgs& a, const baseline::TrainConfi
 
 int run_train(Context& ctx, const TrainArgs& a) {
   const TaskCard& task = ctx.registry().get(a.task);
-  const auto cfg = baseline::TrainConfig::resolve(task, a.config, a.sets, a.epochs);
+  std::vector<std::string> sets = a.sets;
+  if (!a.inputs.empty()) sets.push_back("inputs=" + a.inputs);  // --inputs X is --set inputs=X
+  const auto cfg = baseline::TrainConfig::resolve(task, a.config, sets, a.epochs);
   if (cfg.str("model") == "knn_nightlights") return run_knn(task, a, cfg);
   nlohmann::json request = card_request(task);
   request["store"] = a.store;
@@ -179,6 +182,9 @@ void add_train_command(CLI::App& app, Context& ctx) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--set", a->sets, "key=value, after the card's defaults and --config (docs/training.md)");
   cmd->add_option("--epochs", a->epochs, "Epochs (the setting 'epochs')")->check(CLI::PositiveNumber);
+  cmd->add_option("--inputs", a->inputs,
+                  "DHS tasks: satellite, street or satellite,street (the setting 'inputs'; street needs `sbench street "
+                  "import`)");
   cmd->add_option("--max-steps", a->max_steps, "Stop after this many optimizer steps (smoke tests)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--resume", a->resume, "Continue the run in --out from its last checkpoint");

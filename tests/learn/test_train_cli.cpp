@@ -824,10 +824,9 @@ TEST(TrainStreet, StreetAndFusedRunsLearnThePhotos) {
     for (const char* pooling : {"mean", "attention"}) {
       const fs::path run =
           dir / fmt::format("run_{}_{}", inputs[0] == 's' && inputs[1] == 't' ? "street" : "fused", pooling);
-      const auto r =
-          test::run_sbench(small({"train", "poverty", "--store", (dir / "street.h5").string(), "--out", run.string(),
-                                  "--epochs", "8", "--set", "lr=0.003", "--set", fmt::format("inputs={}", inputs),
-                                  "--set", "street_images=3", "--set", fmt::format("pooling={}", pooling)}));
+      const auto r = test::run_sbench(small({"train", "poverty", "--store", (dir / "street.h5").string(), "--out",
+                                             run.string(), "--epochs", "8", "--set", "lr=0.003", "--inputs", inputs,
+                                             "--set", "street_images=3", "--set", fmt::format("pooling={}", pooling)}));
       ASSERT_EQ(r.exit_code, 0) << inputs << " " << pooling << ": " << r.err;
       const auto lines = log_lines(run);
       ASSERT_EQ(lines.size(), 8u);
