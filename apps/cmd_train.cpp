@@ -101,7 +101,13 @@ int run_knn(const TaskCard& task, const TrainArgs& a, const baseline::TrainConfi
 int run_train(Context& ctx, const TrainArgs& a) {
   const TaskCard& task = ctx.registry().get(a.task);
   std::vector<std::string> sets = a.sets;
-  if (!a.inputs.empty()) sets.push_back("inputs=" + a.inputs);  // --inputs X is --set inputs=X
+  if (!a.inputs.empty()) {  // --inputs X is --set inputs=X; both at once must agree
+    for (const auto& s : a.sets) {
+      if (s.rfind("inputs=", 0) == 0 && s != "inputs=" + a.inputs)
+        fail<UsageError>("--inputs {} and --set {} disagree; give one of them", a.inputs, s);
+    }
+    sets.push_back("inputs=" + a.inputs);
+  }
   const auto cfg = baseline::TrainConfig::resolve(task, a.config, sets, a.epochs);
   if (cfg.str("model") == "knn_nightlights") return run_knn(task, a, cfg);
   nlohmann::json request = card_request(task);

@@ -853,6 +853,12 @@ TEST(TrainStreet, StreetAndFusedRunsLearnThePhotos) {
                                 (dir / "unet").string(), "--set", "inputs=street", "--set", "model=unet"}));
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("inputs street go with model resnet18 or resnet34"), std::string::npos) << bad.err;
+  // --inputs and --set inputs= that disagree: a usage error, nothing made.
+  bad = test::run_sbench(small({"train", "poverty", "--store", (dir / "street.h5").string(), "--out",
+                                (dir / "both").string(), "--inputs", "street", "--set", "inputs=satellite"}));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--inputs street and --set inputs=satellite disagree"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(dir / "both"));
 }
 
 }  // namespace sbench

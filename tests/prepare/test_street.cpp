@@ -131,7 +131,7 @@ TEST_F(StreetImport, BadUseIsAClearError) {
 TEST(StreetSynth, PlantedPhotosImportAndScoreOnTheirSubset) {
   test::TempDir d;
   for (const char* name : {"plain", "street"}) {
-    std::vector<std::string> a = {"-q", "synth", "poverty", "--out", (d / name).string(), "--n", "18", "--seed", "2"};
+    std::vector<std::string> a = {"-q", "synth", "poverty", "--out", (d / name).string(), "--n", "36", "--seed", "2"};
     if (std::string(name) == "street") a.push_back("--street");
     const auto r = test::run_sbench(a);
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -176,17 +176,22 @@ TEST(StreetSynth, PlantedPhotosImportAndScoreOnTheirSubset) {
     sxy += (x[i] - mx) * (y[i] - my), sxx += (x[i] - mx) * (x[i] - mx), syy += (y[i] - my) * (y[i] - my);
   }
   EXPECT_GT(sxy / std::sqrt(sxx * syy), 0.8);
-  // Eval: the test split scored whole and on the clusters with and without photos.
+  // Eval: the train split (more clusters than test at this size) scored whole and on the clusters
+  // with and without photos.
   std::string csv = "id,asset_index\n";
   std::size_t with = 0, without = 0;
+  std::vector<double> pw, tw;  // prediction and truth on the clusters with photos
   for (std::size_t i = 0; i < r.size(); ++i) {
-    if (r.splits()[i] != store::kTest || !std::isfinite(asset[i])) continue;
-    csv += fmt::format("{},{}\n", r.ids()[i], asset[i] + 0.1 * static_cast<double>(i % 3));
+    if (r.splits()[i] != store::kTrain || !std::isfinite(asset[i])) continue;
+    const double pred = asset[i] + 0.3 * static_cast<double>(i % 3);
+    csv += fmt::format("{},{:.17g}\n", r.ids()[i], pred);
     (index.count[i] > 0 ? with : without) += 1;
+    if (index.count[i] > 0) pw.push_back(pred), tw.push_back(asset[i]);
   }
   test::write_file(d / "pred.csv", csv);
   const auto e = test::run_sbench({"-q", "eval", "poverty", "--pred", (d / "pred.csv").string(), "--truth",
-                                   (d / "street.h5").string(), "--out", (d / "m.json").string()});
+                                   (d / "street.h5").string(), "--split", "train", "--out", (d / "m.json").string(),
+                                   "--report", (d / "r.html").string()});
   ASSERT_EQ(e.exit_code, 0) << e.err;
   const auto m = nlohmann::json::parse(test::read_file(d / "m.json"));
   ASSERT_TRUE(m["groups"].contains("street_images")) << m.dump();
@@ -194,7 +199,21 @@ TEST(StreetSynth, PlantedPhotosImportAndScoreOnTheirSubset) {
   if (without > 0) {
     EXPECT_EQ(m["groups"]["street_images"]["values"]["without"]["n"], without);
   }
-  EXPECT_GT(with, 0u);
+  ASSERT_GE(with, 3u);
+  // The subset's r2 (squared Pearson, the card's metric) computed here from the rows with photos.
+  double mp = 0, mt = 0;
+  for (std::size_t k = 0; k < pw.size(); ++k)
+    mp += pw[k] / static_cast<double>(pw.size()), mt += tw[k] / static_cast<double>(pw.size());
+  double spt = 0, spp = 0, stt = 0;
+  for (std::size_t k = 0; k < pw.size(); ++k) {
+    spt += (pw[k] - mp) * (tw[k] - mt), spp += (pw[k] - mp) * (pw[k] - mp), stt += (tw[k] - mt) * (tw[k] - mt);
+  }
+  const double r2_with = spt * spt / (spp * stt);
+  EXPECT_NEAR(m["groups"]["street_images"]["values"]["with"]["metrics"]["r2"].get<double>(), r2_with, 1e-9);
+  // The report shows the whole split and the subset, side by side.
+  const auto html = test::read_file(d / "r.html");
+  EXPECT_NE(html.find("<h2>Per street_images</h2>"), std::string::npos);
+  EXPECT_NE(html.find("<tr><td>with</td><td>" + std::to_string(with) + "</td>"), std::string::npos);
 }
 
 }  // namespace
