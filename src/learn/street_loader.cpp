@@ -1,7 +1,5 @@
 #include "street_loader.hpp"
 
-#include <cstring>
-
 #include "sbench/core/error.hpp"
 
 namespace sbench::learn {
@@ -16,7 +14,7 @@ std::uint64_t mix(std::uint64_t x) {  // splitmix64's finalizer
 }  // namespace
 
 StreetSampler::StreetSampler(const std::filesystem::path& store, std::int64_t k)
-    : store_(store), k_(k), index_(store::read_street_index(store)) {
+    : k_(k), index_(store::read_street_index(store)), images_(store) {
   if (k_ < 1) fail<UsageError>("street_images {}: expected at least 1", k_);
 }
 
@@ -45,14 +43,17 @@ std::pair<torch::Tensor, torch::Tensor> StreetSampler::batch(const std::vector<s
   const std::int64_t s = index_.size, plane = 3 * s * s;
   auto raw = torch::zeros({n, k_, 3, s, s}, torch::kUInt8);
   auto mask = torch::zeros({n, k_}, torch::kFloat32);
-  std::vector<std::uint8_t> one(static_cast<std::size_t>(plane));
+  auto* dst = raw.data_ptr<std::uint8_t>();
+  auto* m = mask.data_ptr<float>();
   for (std::int64_t i = 0; i < n; ++i) {
     const auto picks = pick(rows[static_cast<std::size_t>(i)], train, seed, epoch);
-    for (std::size_t j = 0; j < picks.size(); ++j) {
-      store::read_street_images(store_, picks[j], 1, one.data());
-      std::memcpy(raw.data_ptr<std::uint8_t>() + (i * k_ + static_cast<std::int64_t>(j)) * plane, one.data(),
-                  one.size());
-      mask[i][static_cast<std::int64_t>(j)] = 1;
+    // Runs of consecutive positions (evaluation's first K) are read at once.
+    for (std::size_t j = 0; j < picks.size();) {
+      std::size_t e = j + 1;
+      while (e < picks.size() && picks[e] == picks[e - 1] + 1) ++e;
+      images_.read(picks[j], static_cast<std::int64_t>(e - j), dst + (i * k_ + static_cast<std::int64_t>(j)) * plane);
+      for (std::size_t q = j; q < e; ++q) m[i * k_ + static_cast<std::int64_t>(q)] = 1;
+      j = e;
     }
   }
   auto x = (raw.to(torch::kFloat32) / 255.0 - 0.5) / 0.25;

@@ -28,9 +28,9 @@ class StreetSampler {
                                                 std::int64_t epoch) const;
 
  private:
-  std::filesystem::path store_;
   std::int64_t k_;
   store::StreetIndex index_;
+  store::StreetImageReader images_;  // /street/image kept open for the batches
 };
 
 }  // namespace sbench::learn

@@ -242,22 +242,51 @@ StreetIndex read_street_index(const fs::path& store) {
   return out;
 }
 
-void read_street_images(const fs::path& store, std::int64_t first, std::int64_t count, std::uint8_t* dst) {
-  if (count <= 0) return;
+struct StreetImageReader::Impl {
+  std::string where;
+  Handle file, ds;
+  hsize_t dims[4] = {0, 0, 0, 0};
+};
+
+StreetImageReader::StreetImageReader(const fs::path& store) {
   std::lock_guard<std::mutex> lock(h5::library_mutex());
-  const std::string where = store.string();
-  Handle f(check(H5Fopen(store.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), where));
-  Handle ds(check(H5Dopen2(f, "street/image", H5P_DEFAULT), where + ": /street/image"));
-  Handle space(H5Dget_space(ds));
-  hsize_t dims[4];
-  H5Sget_simple_extent_dims(space, dims, nullptr);
-  if (first < 0 || static_cast<hsize_t>(first + count) > dims[0])
-    fail<InputError>("{}: street images [{}, {}) of {}", where, first, first + count, dims[0]);
+  auto m = std::make_unique<Impl>();  // on an error, closed before the lock is released
+  m->where = store.string();
+  m->file = Handle(check(H5Fopen(store.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), m->where));
+  m->ds = Handle(check(H5Dopen2(m->file, "street/image", H5P_DEFAULT), m->where + ": /street/image"));
+  Handle space(H5Dget_space(m->ds));
+  if (H5Sget_simple_extent_ndims(space) != 4)
+    fail<InputError>("{}: /street/image: expected 4 dimensions (image, band, row, column)", m->where);
+  H5Sget_simple_extent_dims(space, m->dims, nullptr);
+  impl_ = std::move(m);
+}
+
+StreetImageReader::~StreetImageReader() {
+  std::lock_guard<std::mutex> lock(h5::library_mutex());
+  impl_.reset();
+}
+
+std::int64_t StreetImageReader::images() const {
+  return static_cast<std::int64_t>(impl_->dims[0]);
+}
+
+void StreetImageReader::read(std::int64_t first, std::int64_t count, std::uint8_t* dst) const {
+  if (count <= 0) return;
+  const auto& d = impl_->dims;
+  if (first < 0 || static_cast<hsize_t>(first + count) > d[0])
+    fail<InputError>("{}: street images [{}, {}) of {}", impl_->where, first, first + count, d[0]);
+  std::lock_guard<std::mutex> lock(h5::library_mutex());
+  Handle space(H5Dget_space(impl_->ds));
   const hsize_t start[4] = {static_cast<hsize_t>(first), 0, 0, 0},
-                cnt[4] = {static_cast<hsize_t>(count), 3, dims[2], dims[3]};
+                cnt[4] = {static_cast<hsize_t>(count), 3, d[2], d[3]};
   H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, cnt, nullptr);
   Handle mem(H5Screate_simple(4, cnt, nullptr));
-  check(H5Dread(ds, H5T_NATIVE_UINT8, mem, space, H5P_DEFAULT, dst), where + ": read /street/image");
+  check(H5Dread(impl_->ds, H5T_NATIVE_UINT8, mem, space, H5P_DEFAULT, dst), impl_->where + ": read /street/image");
+}
+
+void read_street_images(const fs::path& store, std::int64_t first, std::int64_t count, std::uint8_t* dst) {
+  if (count <= 0) return;
+  StreetImageReader(store).read(first, count, dst);
 }
 
 }  // namespace sbench::store

@@ -540,6 +540,18 @@ TEST(StreetSampler, DrawsDistinctImagesOfTheClusterAndMasksTheRest) {
   EXPECT_NEAR(x[2][0][2][7][7].item<float>(), (8 / 255.0 - 0.5) / 0.25, 1e-6);
   EXPECT_EQ(x[0].abs().sum().item<float>(), 0.0f);
   EXPECT_EQ(x[1][2].abs().sum().item<float>(), 0.0f);
+  // A training batch holds, slot by slot, the images its draw picked (whole images, every pixel).
+  const auto [xt, mt] = s.batch({2, 1}, true, 7, 3);
+  const auto picks = s.pick(1, true, 7, 3);
+  for (std::size_t j = 0; j < 4; ++j) {
+    const auto want = torch::full({3, 8, 8}, static_cast<float>((a[j] / 255.0 - 0.5) / 0.25));
+    EXPECT_TRUE(torch::allclose(xt[0][static_cast<std::int64_t>(j)], want)) << j;
+  }
+  for (std::size_t j = 0; j < 2; ++j) {
+    const auto want = torch::full({3, 8, 8}, static_cast<float>((picks[j] / 255.0 - 0.5) / 0.25));
+    EXPECT_TRUE(torch::allclose(xt[1][static_cast<std::int64_t>(j)], want)) << j;
+  }
+  EXPECT_TRUE(torch::equal(mt, torch::tensor({{1, 1, 1, 1}, {1, 1, 0, 0}}, torch::kFloat32)));
 }
 
 }  // namespace sbench::learn

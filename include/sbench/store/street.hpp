@@ -56,6 +56,21 @@ struct StreetIndex {
 StreetIndex read_street_index(const std::filesystem::path& store);
 // Images [first, first + count) into dst (count x 3 x size x size).
 void read_street_images(const std::filesystem::path& store, std::int64_t first, std::int64_t count, std::uint8_t* dst);
+// The same reads with /street/image kept open, for loaders that read many small runs (a training
+// batch reads up to K images of each of its clusters). Reads are serialized on HDF5's lock.
+class StreetImageReader {
+ public:
+  explicit StreetImageReader(const std::filesystem::path& store);
+  ~StreetImageReader();
+  StreetImageReader(const StreetImageReader&) = delete;
+  StreetImageReader& operator=(const StreetImageReader&) = delete;
+  std::int64_t images() const;
+  void read(std::int64_t first, std::int64_t count, std::uint8_t* dst) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 // Whether a store has street-level images.
 bool has_street(const std::filesystem::path& store);
 
