@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "sbench/core/error.hpp"
 #include "sbench/raster/grid.hpp"
@@ -135,6 +136,25 @@ std::vector<std::uint8_t> rasterize_polygons(const std::vector<OGRGeometry*>& ge
   GDALClose(ds);
   if (err != CE_None) fail<Error>("rasterizing polygons failed: {}", CPLGetLastErrorMsg());
   return mask;
+}
+
+std::string name_key(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return out;
+}
+
+const std::string* find_attribute(const std::map<std::string, std::string>& fields,
+                                  std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    for (const auto& [k, v] : fields) {
+      if (name_key(k) == name_key(n)) return &v;
+    }
+  }
+  return nullptr;
 }
 
 }  // namespace sbench::prepare

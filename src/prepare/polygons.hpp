@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,6 +30,16 @@ struct Polygons {
 // InputError when it cannot be. A file without a CRS is taken as WGS 84 longitude and latitude.
 Polygons read_polygons(const std::string& path, const std::string& what, const std::string& id_field = "",
                        const std::string& utm = "");
+
+// A name or label without case, spaces, underscores or other punctuation: "Sugar Cane" and
+// "sugar_cane" both give "sugarcane".
+std::string name_key(const std::string& s);
+
+// The attribute of `fields` named by the first of `names` that it has, comparing names without case,
+// spaces, underscores or other punctuation ("Crop_Type" is "crop type" is "croptype"); nullptr when
+// none. For the label files of the crop-type tasks, whose column names vary between releases.
+const std::string* find_attribute(const std::map<std::string, std::string>& fields,
+                                  std::initializer_list<const char*> names);
 
 // Burns `geometries` (in the grid's CRS) into a width x height byte mask of the grid with geotransform
 // `gt` (north up): 1 where a pixel's centre is inside one of them, else 0.

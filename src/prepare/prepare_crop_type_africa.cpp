@@ -38,24 +38,6 @@ constexpr int kSize = 64;
 constexpr double kRes = 10, kSide = kSize * kRes;
 constexpr std::size_t kMinDates = 4;  // RUST: MIN_TIMESTAMPS (bad_list_finder.py)
 
-std::string key_of(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (std::isalnum(static_cast<unsigned char>(c))) out.push_back(static_cast<char>(std::tolower(c)));
-  }
-  return out;
-}
-
-const std::string* attribute(const std::map<std::string, std::string>& fields,
-                             std::initializer_list<const char*> names) {
-  for (const char* n : names) {
-    for (const auto& [k, v] : fields) {
-      if (key_of(k) == key_of(n)) return &v;
-    }
-  }
-  return nullptr;
-}
-
 std::int32_t date_number(const std::string& date) {  // YYYY-MM-DD -> YYYYMMDD
   int y = 0, m = 0, d = 0;
   std::sscanf(date.c_str(), "%4d-%2d-%2d", &y, &m, &d);
@@ -122,23 +104,23 @@ store::ImportReport prepare_crop_type_africa(const TaskCard& task, const TaskReg
   std::map<std::string, std::size_t> other_crops;
   for (std::size_t i = 0; i < fields.geometries.size(); ++i) {
     const auto& a = fields.fields[i];
-    const std::string* c = attribute(a, {"country"});
-    const std::string* crop = attribute(a, {"crop", "cropType", "crop_name", "class"});
+    const std::string* c = find_attribute(a, {"country"});
+    const std::string* crop = find_attribute(a, {"crop", "cropType", "crop_name", "class"});
     if (c && c->empty()) c = nullptr;  // the layer has the field, this feature leaves it unset
     if (!c || !crop) {
       fail<InputError>("{}: feature {} has no {} attribute (expected 'country': {} and 'crop': a class name or code)",
                        opt.labels, fields.ids[i], c ? "crop" : "country", fmt::join(task.variants, " or "));
     }
-    const std::string variant = key_of(*c);
+    const std::string variant = name_key(*c);
     const auto classes = target.classes_by_variant.find(variant);
     if (classes == target.classes_by_variant.end()) {
       fail<InputError>("{}: feature {} has country '{}', expected {}", opt.labels, fields.ids[i], *c,
                        fmt::join(task.variants, " or "));
     }
     country[i] = variant;
-    const std::string name = key_of(*crop);
+    const std::string name = name_key(*crop);
     for (std::size_t k = 1; k < classes->second.size(); ++k) {
-      if (name == key_of(classes->second[k]) || name == std::to_string(k)) code[i] = static_cast<std::uint8_t>(k);
+      if (name == name_key(classes->second[k]) || name == std::to_string(k)) code[i] = static_cast<std::uint8_t>(k);
     }
     if (code[i] == 0) ++other_crops[*crop];
     area[i] = OGR_G_Area(OGRGeometry::ToHandle(fields.geometries[i].get()));

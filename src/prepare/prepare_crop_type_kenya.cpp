@@ -37,27 +37,6 @@ const std::array<const char*, 13> kBands = {"COASTAL", "BLUE",  "GREEN",      "R
                                             "NIR",     "RDED4", "WATERVAPOR", "CIRRUS", "SWIR1", "SWIR2"};
 constexpr std::size_t kGreen = 2, kNir = 7;
 
-std::string key_of(std::string s) {
-  std::string out;
-  for (char c : s) {
-    if (!std::isspace(static_cast<unsigned char>(c)) && c != '_') {
-      out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    }
-  }
-  return out;
-}
-
-// An attribute by any of `names` (case, spaces and underscores ignored); nullptr when none.
-const std::string* attribute(const std::map<std::string, std::string>& fields,
-                             std::initializer_list<const char*> names) {
-  for (const char* n : names) {
-    for (const auto& [k, v] : fields) {
-      if (key_of(k) == key_of(n)) return &v;
-    }
-  }
-  return nullptr;
-}
-
 // Day of year (0-based) of a YYYY-MM-DD date in `year`, or -1.
 int day_index(const std::string& date, int year) {
   int y = 0, m = 0, d = 0;
@@ -86,7 +65,7 @@ store::ImportReport prepare_crop_type_kenya(const TaskCard& task, const TaskRegi
   bool any_crop = false;
   for (std::size_t i = 0; i < fields.geometries.size(); ++i) {
     const auto& a = fields.fields[i];
-    const std::string* id = attribute(a, {"fieldID", "field_id", "id"});
+    const std::string* id = find_attribute(a, {"fieldID", "field_id", "id"});
     if (!id || id->empty()) {
       fail<InputError>("{}: feature {} has no fieldID (or id) attribute, expected one per field", opt.labels,
                        fields.ids[i]);
@@ -95,8 +74,8 @@ store::ImportReport prepare_crop_type_kenya(const TaskCard& task, const TaskRegi
       fail<InputError>("{}: field id '{}' is on features {} and {}", opt.labels, *id, fields.ids[it->second],
                        fields.ids[i]);
     }
-    const std::string* crop = attribute(a, {"cropType", "crop"});
-    const std::string* region = attribute(a, {"region"});
+    const std::string* crop = find_attribute(a, {"cropType", "crop"});
+    const std::string* region = find_attribute(a, {"region"});
     rows.push_back({*id, crop ? *crop : "", region ? *region : ""});
     any_crop |= crop != nullptr;
   }
@@ -105,9 +84,10 @@ store::ImportReport prepare_crop_type_kenya(const TaskCard& task, const TaskRegi
                      opt.labels);
   }
   auto class_of = [&](const std::string& value) -> int {
-    const std::string v = key_of(value);
+    const std::string v = name_key(value);
     for (std::size_t k = 0; k < target.classes.size(); ++k) {
-      if (v == key_of(target.classes[k]) || (k < target.source_values.size() && v == key_of(target.source_values[k])))
+      if (v == name_key(target.classes[k]) ||
+          (k < target.source_values.size() && v == name_key(target.source_values[k])))
         return static_cast<int>(k);
     }
     return -1;
