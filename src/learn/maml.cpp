@@ -6,6 +6,7 @@
 
 #include "random.hpp"
 #include "sbench/core/error.hpp"
+#include "sbench/core/hash.hpp"
 
 namespace sbench::learn {
 
@@ -70,15 +71,6 @@ std::vector<RegionPoints> group_by_region(const std::vector<std::string>& region
   return out;
 }
 
-namespace {
-// FNV-1a: the same on every platform (std::hash is not).
-std::uint64_t text_hash(const std::string& s) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-  return h;
-}
-}  // namespace
-
 Episode sample_episode(const std::vector<RegionPoints>& groups, std::uint64_t seed, std::int64_t step,
                        std::int64_t task, std::int64_t query) {
   // Regions with two classes of two points or more (one to adapt on, one to query).
@@ -131,7 +123,7 @@ std::vector<std::int64_t> episodic_predict(MamlCnnImpl& model, const torch::Tens
       all.insert(all.end(), g.points[c].begin(), g.points[c].end());
       const auto& pts = g.points[c];
       shot.push_back(
-          pts[mix64(seed ^ mix64(text_hash(g.region)) ^ mix64(static_cast<std::uint64_t>(g.classes[c]))) % pts.size()]);
+          pts[mix64(seed ^ mix64(fnv1a(g.region)) ^ mix64(static_cast<std::uint64_t>(g.classes[c]))) % pts.size()]);
     }
     std::sort(all.begin(), all.end());
     if (g.classes.size() == 1) {

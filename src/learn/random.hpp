@@ -4,15 +4,9 @@
 
 #include <cstdint>
 
-namespace sbench::learn {
+#include "sbench/core/hash.hpp"
 
-// The finalizer of z + the golden gamma: a well-mixed function of z.
-inline std::uint64_t mix64(std::uint64_t z) {
-  z += 0x9E3779B97F4A7C15ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
+namespace sbench::learn {
 
 // The next value of the stream whose state is `state` (advanced).
 inline std::uint64_t splitmix64(std::uint64_t& state) {

@@ -1,17 +1,9 @@
 #include "street_loader.hpp"
 
 #include "sbench/core/error.hpp"
+#include "sbench/core/hash.hpp"
 
 namespace sbench::learn {
-
-namespace {
-std::uint64_t mix(std::uint64_t x) {  // splitmix64's finalizer
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-}  // namespace
 
 StreetSampler::StreetSampler(const std::filesystem::path& store, std::int64_t k)
     : k_(k), index_(store::read_street_index(store)), images_(store) {
@@ -26,9 +18,9 @@ std::vector<std::int64_t> StreetSampler::pick(std::size_t row, bool train, std::
   const auto take = static_cast<std::size_t>(std::min(k_, count));
   if (train) {
     // A partial Fisher-Yates shuffle from a stream keyed by (seed, epoch, row).
-    std::uint64_t state = mix(seed ^ mix(static_cast<std::uint64_t>(epoch) ^ mix(row)));
+    std::uint64_t state = mix64(seed ^ mix64(static_cast<std::uint64_t>(epoch) ^ mix64(row)));
     for (std::size_t i = 0; i < take; ++i) {
-      state = mix(state);
+      state = mix64(state);
       const std::size_t j = i + static_cast<std::size_t>(state % (all.size() - i));
       std::swap(all[i], all[j]);
     }

@@ -17,6 +17,7 @@
 
 #include "prepare_common.hpp"
 #include "sbench/core/error.hpp"
+#include "sbench/core/hash.hpp"
 #include "sbench/raster/composite.hpp"
 #include "sbench/raster/gdal_env.hpp"
 #include "sbench/raster/grid.hpp"
@@ -117,12 +118,7 @@ bool cdl_cropland(int code) {
 
 // Splitmix64 of the tile id: the position of its one labelled pixel, the same in every run.
 std::pair<int, int> labelled_pixel(const std::string& id) {
-  std::uint64_t z = 1469598103934665603ull;
-  for (unsigned char ch : id) z = (z ^ ch) * 1099511628211ull;
-  z += 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  z ^= z >> 31;
+  const std::uint64_t z = mix64(fnv1a(id));
   return {static_cast<int>(z % kSize), static_cast<int>((z / kSize) % kSize)};
 }
 

@@ -20,6 +20,7 @@
 #include "prepare_common.hpp"
 #include "sbench/core/csv.hpp"
 #include "sbench/core/error.hpp"
+#include "sbench/core/hash.hpp"
 #include "sbench/raster/composite.hpp"
 #include "sbench/raster/gdal_env.hpp"
 #include "sbench/raster/scene.hpp"
@@ -69,15 +70,6 @@ struct Points {
   std::vector<int> label;  // IGBP 1-17; 0 when the cover has none there
 };
 
-std::uint64_t fnv1a(const std::string& s) {
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 }  // namespace
 
 store::ImportReport prepare_land_cover_ood(const TaskCard& task, const TaskRegistry& registry,
@@ -100,16 +92,8 @@ store::ImportReport prepare_land_cover_ood(const TaskCard& task, const TaskRegis
       ++others;
       continue;
     }
+    if (!modis::has_subdatasets(s, is_sat ? kReflectance : std::vector<std::string>{"LC_TYPE1"}, tally)) continue;
     const std::string file = s.files.empty() ? s.product : s.files.front();
-    std::vector<std::string> missing;
-    for (const auto& b : is_sat ? kReflectance : std::vector<std::string>{"LC_TYPE1"}) {
-      if (!s.find(b)) missing.push_back(b);
-    }
-    if (!missing.empty()) {
-      spdlog::warn("{}: no {} subdataset(s): scene skipped", file, fmt::join(missing, ", "));
-      tally.add("missing_subdatasets", file);
-      continue;
-    }
     if (s.date.substr(0, 4) != std::to_string(year)) {
       ++other_years;
       continue;

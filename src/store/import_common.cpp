@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "sbench/core/hash.hpp"
 #include "sbench/core/sysinfo.hpp"
 
 namespace sbench::store {
@@ -196,16 +197,7 @@ ImportReport finish_import(StoreWriter& writer, const Tally& tally, const TaskCa
 namespace sbench::store {
 
 std::uint8_t hash_split(const std::string& key, std::uint64_t seed, const std::map<std::string, double>& fractions) {
-  std::uint64_t h = 1469598103934665603ull;  // FNV-1a
-  for (unsigned char c : key) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  std::uint64_t z = h ^ seed;  // splitmix64 finalizer
-  z += 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  z ^= z >> 31;
+  const std::uint64_t z = mix64(fnv1a(key) ^ seed);
   const double u = static_cast<double>(z >> 11) * 0x1.0p-53;
   double cumulative = 0;
   for (const char* name : {"train", "val", "test"}) {
