@@ -4,6 +4,7 @@
 #include <gdal.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 
 #include "sbench/core/error.hpp"
@@ -182,6 +183,31 @@ SynthResult synth_task(const TaskCard& task, const SynthOptions& opt) {
                                    (dir / "mapillary").string());
   }
   return r;
+}
+
+void write_cdl(SynthWriter& out, const std::string& relative, const std::string& utm, double x0, double y0, double x1,
+               double y1, const std::function<int(double, double)>& code_at) {
+  const Transform utm_to_albers(utm, "EPSG:5070"), albers_to_utm("EPSG:5070", utm);
+  double ax0 = 1e18, ax1 = -1e18, ay0 = 1e18, ay1 = -1e18;
+  for (double x : {x0, x1}) {
+    for (double y : {y0, y1}) {
+      double a = x, b = y;
+      utm_to_albers(a, b);
+      ax0 = std::min(ax0, a), ax1 = std::max(ax1, a), ay0 = std::min(ay0, b), ay1 = std::max(ay1, b);
+    }
+  }
+  ax0 = std::floor(ax0 / 30) * 30, ay1 = std::ceil(ay1 / 30) * 30;
+  const int cw = static_cast<int>(std::ceil((ax1 - ax0) / 30)), ch = static_cast<int>(std::ceil((ay1 - ay0) / 30));
+  std::vector<std::uint8_t> cdl(static_cast<std::size_t>(cw) * static_cast<std::size_t>(ch));
+  for (int r = 0; r < ch; ++r) {
+    for (int c = 0; c < cw; ++c) {
+      double x = ax0 + (c + 0.5) * 30, y = ay1 - (r + 0.5) * 30;
+      albers_to_utm(x, y);
+      cdl[static_cast<std::size_t>(r) * cw + c] = static_cast<std::uint8_t>(code_at(x, y));
+    }
+  }
+  const double gt[6] = {ax0, 30, 0, ay1, 0, -30};
+  out.write_tif(relative, cw, ch, GDT_Byte, cdl.data(), utm_to_albers.wkt_to(), gt, 0.0);
 }
 
 }  // namespace sbench::prepare

@@ -6,6 +6,7 @@
 #include <ogr_spatialref.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,6 +74,12 @@ class SynthWriter {
   std::vector<std::string> files_;
   bool committed_ = false;
 };
+
+// A Cropland Data Layer as CropScape clips it to `relative`: CONUS Albers (EPSG:5070) at 30 m on
+// multiples of 30 m, uint8 codes, 0 = background (nodata), covering the box [x0, x1] x [y0, y1] of
+// the CRS `utm`; each pixel takes code_at(x, y) of its centre in `utm`.
+void write_cdl(SynthWriter& out, const std::string& relative, const std::string& utm, double x0, double y0, double x1,
+               double y1, const std::function<int(double, double)>& code_at);
 
 SynthResult synth_dhs(const TaskCard& task, const SynthOptions& options, SynthWriter& out);
 SynthResult synth_lsms(const TaskCard& task, const SynthOptions& options, SynthWriter& out);

@@ -586,7 +586,7 @@ SynthResult synth_cropland(const TaskCard& task, const SynthOptions& opt, SynthW
   // Central Illinois, inside the release's region (37N-41.5N, 94W-86W), UTM 16N.
   const double lon0 = -89.5, lat0 = 40.0;
   const std::string utm = raster::utm_crs(lon0, lat0);
-  Transform to_utm("EPSG:4326", utm), albers_to_utm("EPSG:5070", utm), utm_to_albers(utm, "EPSG:5070");
+  Transform to_utm("EPSG:4326", utm);
   double cx = lon0, cy = lat0;
   to_utm(cx, cy);
   // The t x t tiles of 50 px (1500 m) have their edges on the Landsat grid (15 m past 30 m).
@@ -618,26 +618,8 @@ SynthResult synth_cropland(const TaskCard& task, const SynthOptions& opt, SynthW
 
   // The Cropland Data Layer of 2017 over the tiles plus 600 m, in its own CRS (CONUS Albers,
   // EPSG:5070) at 30 m, uint8 codes, 0 = background (nodata), as CropScape clips it.
-  double ax0 = 1e18, ax1 = -1e18, ay0 = 1e18, ay1 = -1e18;
-  for (double x : {ox - 600, ox + t * 1500.0 + 600}) {
-    for (double y : {oy - 600, top + 600}) {
-      double a = x, b = y;
-      utm_to_albers(a, b);
-      ax0 = std::min(ax0, a), ax1 = std::max(ax1, a), ay0 = std::min(ay0, b), ay1 = std::max(ay1, b);
-    }
-  }
-  ax0 = std::floor(ax0 / 30) * 30, ay1 = std::ceil(ay1 / 30) * 30;
-  const int cw = static_cast<int>(std::ceil((ax1 - ax0) / 30)), ch = static_cast<int>(std::ceil((ay1 - ay0) / 30));
-  std::vector<std::uint8_t> cdl(static_cast<std::size_t>(cw) * static_cast<std::size_t>(ch));
-  for (int r = 0; r < ch; ++r) {
-    for (int c = 0; c < cw; ++c) {
-      double x = ax0 + (c + 0.5) * 30, y = ay1 - (r + 0.5) * 30;
-      albers_to_utm(x, y);
-      cdl[static_cast<std::size_t>(r) * cw + c] = static_cast<std::uint8_t>(field_class[field_at(x, y)]);
-    }
-  }
-  const double cgt[6] = {ax0, 30, 0, ay1, 0, -30};
-  out.write_tif("cdl/2017_30m_cdls.tif", cw, ch, GDT_Byte, cdl.data(), utm_to_albers.wkt_to(), cgt, 0.0);
+  write_cdl(out, "cdl/2017_30m_cdls.tif", utm, ox - 600, oy - 600, ox + t * 1500.0 + 600, top + 600,
+            [&](double x, double y) { return field_class[field_at(x, y)]; });
 
   // Landsat 8 Collection 1 SR over the tiles plus 1.5 km: four acquisitions of 2017, and one of
   // 2016 that prepare must not use.

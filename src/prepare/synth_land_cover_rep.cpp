@@ -41,7 +41,7 @@ SynthResult synth_land_cover_rep(const TaskCard& task, const SynthOptions& opt, 
   std::uniform_real_distribution<double> unif(0, 1);
   std::normal_distribution<double> normal(0, 1);
   const std::string utm = "EPSG:26911";  // NAD83 / UTM 11N, as NAIP in California's zone 11
-  Transform to_utm("EPSG:4326", utm), utm_to_albers(utm, "EPSG:5070"), albers_to_utm("EPSG:5070", utm);
+  Transform to_utm("EPSG:4326", utm);
   double x0 = -119.80, y1 = 36.75;
   to_utm(x0, y1);
   x0 = std::floor(x0) + 0.3;  // NAIP's corners are on its own grid, not on round metres
@@ -102,26 +102,8 @@ SynthResult synth_land_cover_rep(const TaskCard& task, const SynthOptions& opt, 
   }
 
   // The CDL over the images plus 300 m, in CONUS Albers at 30 m, 0 = background.
-  double ax0 = 1e18, ax1 = -1e18, ay0 = 1e18, ay1 = -1e18;
-  for (double x : {x0 - 300, x0 + images * kW * kRes + 300}) {
-    for (double y : {y1 + 300, y1 - kH * kRes - 300}) {
-      double a = x, b = y;
-      utm_to_albers(a, b);
-      ax0 = std::min(ax0, a), ax1 = std::max(ax1, a), ay0 = std::min(ay0, b), ay1 = std::max(ay1, b);
-    }
-  }
-  ax0 = std::floor(ax0 / 30) * 30, ay1 = std::ceil(ay1 / 30) * 30;
-  const int cw = static_cast<int>(std::ceil((ax1 - ax0) / 30)), ch = static_cast<int>(std::ceil((ay1 - ay0) / 30));
-  std::vector<std::uint8_t> cdl(static_cast<std::size_t>(cw) * static_cast<std::size_t>(ch));
-  for (int r = 0; r < ch; ++r) {
-    for (int c = 0; c < cw; ++c) {
-      double x = ax0 + (c + 0.5) * 30, y = ay1 - (r + 0.5) * 30;
-      albers_to_utm(x, y);
-      cdl[static_cast<std::size_t>(r) * cw + c] = static_cast<std::uint8_t>(kLooks[look_at(x, y)].code);
-    }
-  }
-  const double cgt[6] = {ax0, 30, 0, ay1, 0, -30};
-  out.write_tif("cdl/2016_30m_cdls.tif", cw, ch, GDT_Byte, cdl.data(), utm_to_albers.wkt_to(), cgt, 0.0);
+  write_cdl(out, "cdl/2016_30m_cdls.tif", utm, x0 - 300, y1 - kH * kRes - 300, x0 + images * kW * kRes + 300, y1 + 300,
+            [&](double x, double y) { return kLooks[look_at(x, y)].code; });
   SynthResult result;
   result.labels = "cdl/2016_30m_cdls.tif";
   result.imagery = {"naip"};
