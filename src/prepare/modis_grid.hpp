@@ -4,14 +4,18 @@
 #pragma once
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "sbench/raster/eos.hpp"
 #include "sbench/raster/grid.hpp"
 #include "sbench/raster/scene.hpp"
+#include "sbench/store/pipeline.hpp"
 
 namespace sbench::prepare::modis {
 
@@ -66,6 +70,20 @@ inline CellGrid cell_grid(double min_x, double min_y, double max_x, double max_y
   g.x0 = kOriginX + c0 * kCell;
   g.y1 = kOriginY - r0 * kCell;
   return g;
+}
+
+// Whether a scene has every subdataset of `need`; when not, a warning naming the file and the missing
+// ones, and the file counted as missing_subdatasets.
+inline bool has_subdatasets(const raster::Scene& s, const std::vector<std::string>& need, store::Tally& tally) {
+  std::vector<std::string> missing;
+  for (const auto& b : need) {
+    if (!s.find(b)) missing.push_back(b);
+  }
+  if (missing.empty()) return true;
+  const std::string file = s.files.empty() ? s.product : s.files.front();
+  spdlog::warn("{}: no {} subdataset(s): scene skipped", file, fmt::join(missing, ", "));
+  tally.add("missing_subdatasets", file);
+  return false;
 }
 
 }  // namespace sbench::prepare::modis

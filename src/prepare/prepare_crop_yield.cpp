@@ -176,17 +176,13 @@ Imagery load_imagery(const PrepareOptions& opt, store::Tally& tally) {
       continue;
     }
     // Every subdataset the histograms use must be there.
-    const auto& need = sat ? kReflectance : temp ? kTemperature : std::vector<std::string>{"LC_TYPE1"};
-    std::vector<std::string> missing;
-    for (const auto& b : need) {
-      if (!s.find(b)) missing.push_back(b);
-    }
-    const std::string file = s.files.empty() ? s.product : s.files.front();
-    if (!missing.empty()) {
-      spdlog::warn("{}: no {} subdataset(s): scene skipped", file, fmt::join(missing, ", "));
-      tally.add("missing_subdatasets", file);
+    if (!modis::has_subdatasets(s,
+                                sat    ? kReflectance
+                                : temp ? kTemperature
+                                       : std::vector<std::string>{"LC_TYPE1"},
+                                tally))
       continue;
-    }
+    const std::string file = s.files.empty() ? s.product : s.files.front();
     if (cover) {
       im.cover[std::stoi(s.date.substr(0, 4))].push_back(std::move(s));
       continue;
