@@ -11,21 +11,42 @@
 
 namespace sbench::raster {
 
+namespace {
+
+// An image opened read-only (by `driver` when given), closed on scope exit. libjpeg only warns about a
+// truncated file and fills the rest with grey: that is made an error of the read.
+struct OpenImage {
+  GDALDatasetH ds = nullptr;
+  int bands = 0, w = 0, h = 0;
+  OpenImage(const std::filesystem::path& path, const char* driver) {
+    init_gdal();
+    if (!std::filesystem::exists(path)) fail<IoError>("{}: no such file", path.string());
+    CPLSetThreadLocalConfigOption("GDAL_ERROR_ON_LIBJPEG_WARNING", "TRUE");
+    CPLErrorReset();
+    const char* const drivers[] = {driver, nullptr};
+    ds = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, driver ? drivers : nullptr, nullptr, nullptr);
+    if (!ds) {
+      if (driver) fail<InputError>("{}: not a readable {} image", path.string(), driver);
+      fail<InputError>("{}: not a readable image ({})", path.string(), CPLGetLastErrorMsg());
+    }
+    bands = GDALGetRasterCount(ds);
+    w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
+    if (bands < 1 || w < 1 || h < 1) {
+      GDALClose(ds);
+      fail<InputError>("{}: image without pixels", path.string());
+    }
+  }
+  ~OpenImage() { GDALClose(ds); }
+  OpenImage(const OpenImage&) = delete;
+  OpenImage& operator=(const OpenImage&) = delete;
+};
+
+}  // namespace
+
 NpyArray read_image_u8(const std::filesystem::path& path) {
-  init_gdal();
-  if (!std::filesystem::exists(path)) fail<IoError>("{}: no such file", path.string());
-  // libjpeg only warns about a truncated file and fills the rest with grey: make that an error.
-  CPLSetThreadLocalConfigOption("GDAL_ERROR_ON_LIBJPEG_WARNING", "TRUE");
-  CPLErrorReset();
-  GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
-  if (!ds) fail<InputError>("{}: not a readable image ({})", path.string(), CPLGetLastErrorMsg());
-  struct Closer {
-    GDALDatasetH d;
-    ~Closer() { GDALClose(d); }
-  } closer{ds};
-  const int bands = GDALGetRasterCount(ds);
-  const int w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
-  if (bands < 1 || w < 1 || h < 1) fail<InputError>("{}: image without pixels", path.string());
+  const OpenImage img(path, nullptr);
+  GDALDatasetH ds = img.ds;
+  const int bands = img.bands, w = img.w, h = img.h;
   NpyArray out(NpyKind::unsigned_int, 1, {bands, h, w});
   std::vector<int> band_list(static_cast<std::size_t>(bands));
   for (int b = 0; b < bands; ++b) band_list[static_cast<std::size_t>(b)] = b + 1;
@@ -38,20 +59,9 @@ NpyArray read_image_u8(const std::filesystem::path& path) {
 }
 
 std::vector<std::uint8_t> read_photo_square(const std::filesystem::path& path, int size) {
-  init_gdal();
-  if (!std::filesystem::exists(path)) fail<IoError>("{}: no such file", path.string());
-  CPLSetThreadLocalConfigOption("GDAL_ERROR_ON_LIBJPEG_WARNING", "TRUE");
-  CPLErrorReset();
-  const char* const drivers[] = {"JPEG", nullptr};
-  GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, drivers, nullptr, nullptr);
-  if (!ds) fail<InputError>("{}: not a readable JPEG image", path.string());
-  struct Closer {
-    GDALDatasetH d;
-    ~Closer() { GDALClose(d); }
-  } closer{ds};
-  const int bands = GDALGetRasterCount(ds);
-  const int w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
-  if (bands < 1 || w < 1 || h < 1) fail<InputError>("{}: image without pixels", path.string());
+  const OpenImage img(path, "JPEG");
+  GDALDatasetH ds = img.ds;
+  const int bands = img.bands, w = img.w, h = img.h;
   const int side = std::min(w, h), x0 = (w - side) / 2, y0 = (h - side) / 2;
   std::vector<int> band_list = bands >= 3 ? std::vector<int>{1, 2, 3} : std::vector<int>{1};
   const auto plane = static_cast<std::size_t>(size) * static_cast<std::size_t>(size);
