@@ -300,17 +300,7 @@ TEST_F(CropTypeKenyaSynth, SeriesEqualAnIndependentBuildAndCarryTheCropSignal) {
 }
 
 TEST_F(CropTypeKenyaSynth, ShardsMergeToTheSingleRun) {
-  std::vector<std::string> merge = {"-q", "store", "merge"};
-  for (int k : {2, 0, 1}) {
-    auto s = args_;
-    s.back() = (*dir_ / fmt::format("shard{}.h5", k)).string();
-    s.insert(s.end(), {"--shard", fmt::format("{}/3", k)});
-    ASSERT_EQ(test::run_sbench(s).exit_code, 0);
-    merge.push_back(s[s.size() - 3]);
-  }
-  merge.insert(merge.end(), {"--out", (*dir_ / "merged.h5").string()});
-  ASSERT_EQ(test::run_sbench(merge).exit_code, 0);
-  test::run_python("compare_stores.py", {args_.back(), (*dir_ / "merged.h5").string()});
+  test::shards_merge_and_compare(args_, dir_->path(), {2, 0, 1}, args_.back());
 }
 
 TEST_F(CropTypeKenyaSynth, BadInputNamesTheFileAndTheField) {
@@ -401,17 +391,7 @@ TEST(CropTypeAfricaSynth, TilesEqualAnIndependentBuildAndShardsMerge) {
     test::run_python("crop_type_africa_reference.py", {(d / "raw").string(), with.string()});
   }
   // Two shards merge to the single run's store.
-  std::vector<std::string> merge = {"-q", "store", "merge"};
-  for (int k : {1, 0}) {
-    auto s = args;
-    s.back() = (d / fmt::format("shard{}.h5", k)).string();
-    s.insert(s.end(), {"--shard", fmt::format("{}/2", k)});
-    ASSERT_EQ(test::run_sbench(s).exit_code, 0);
-    merge.push_back(s[s.size() - 3]);
-  }
-  merge.insert(merge.end(), {"--out", (d / "merged.h5").string()});
-  ASSERT_EQ(test::run_sbench(merge).exit_code, 0);
-  test::run_python("compare_stores.py", {single.string(), (d / "merged.h5").string()});
+  test::shards_merge_and_compare(args, d.path(), {1, 0}, single);
 
   // Bad input: a field without a country, a country that is not a variant, no scene in the window.
   const std::string fields = test::read_file(d / "raw" / "fields.geojson");

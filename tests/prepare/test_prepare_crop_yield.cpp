@@ -387,17 +387,7 @@ TEST(CropYieldSynth, PreparedStoreCarriesThePlantedSignalAndShardsMerge) {
   }
 
   // Shards 1/2 then 0/2, merged.
-  std::vector<std::string> merge = {"-q", "store", "merge"};
-  for (int k : {1, 0}) {
-    auto s = args;
-    s.back() = (d / fmt::format("shard{}.h5", k)).string();
-    s.insert(s.end(), {"--shard", fmt::format("{}/2", k)});
-    ASSERT_EQ(test::run_sbench(s).exit_code, 0);
-    merge.push_back(s[s.size() - 3]);
-  }
-  merge.insert(merge.end(), {"--out", (d / "merged.h5").string()});
-  ASSERT_EQ(test::run_sbench(merge).exit_code, 0);
-  test::run_python("compare_stores.py", {single.string(), (d / "merged.h5").string()});
+  test::shards_merge_and_compare(args, d.path(), {1, 0}, single);
 }
 
 // 30 counties (60 region-years): killed once the first 32 examples are journaled (28 remain), then

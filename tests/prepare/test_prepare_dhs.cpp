@@ -56,23 +56,6 @@ std::vector<std::string> synth_and_prepare(const fs::path& dir, const std::strin
   return args;
 }
 
-// Prepares the shards K/N of `args` in the order given, merges them, and compares the merge with
-// `reference` (compare_stores.py).
-void expect_shards_merge_to(std::vector<std::string> args, const fs::path& dir, const std::vector<int>& order,
-                            const fs::path& reference) {
-  std::vector<std::string> merge = {"-q", "store", "merge"};
-  for (int k : order) {
-    args.back() = (dir / fmt::format("shard{}.h5", k)).string();
-    auto s = args;
-    s.insert(s.end(), {"--shard", fmt::format("{}/{}", k, order.size())});
-    ASSERT_EQ(test::run_sbench(s).exit_code, 0) << fmt::format("{}", fmt::join(s, " "));
-    merge.push_back(args.back());
-  }
-  merge.insert(merge.end(), {"--out", (dir / "merged.h5").string()});
-  ASSERT_EQ(test::run_sbench(merge).exit_code, 0);
-  test::run_python("compare_stores.py", {reference.string(), (dir / "merged.h5").string()});
-}
-
 // One synthetic input set (48 clusters in six surveys plus three rows the pipeline drops) and the
 // store its printed prepare command makes, shared by the tests. ctest runs every test in a process
 // of its own, so the set is made once per build of sbench, under a lock, in
@@ -530,7 +513,7 @@ TEST(LsmsPrepare, PairsOfTilesEqualTheIndependentBuildAndShardsMerge) {
   r.read("x_after", 0, 1, b.data());
   EXPECT_NE(a, b);
 
-  expect_shards_merge_to(args, d.path(), {1, 0}, store_path);
+  test::shards_merge_and_compare(args, d.path(), {1, 0}, store_path);
 
   // The coordinates file must sit beside the pairs file.
   fs::remove(d / "raw" / "asset_infrstructure_indicies_lsms.csv");
@@ -581,7 +564,7 @@ TEST(CroplandPrepare, TilesMasksAndWeakLabelsEqualTheIndependentBuildAndShardsMe
   EXPECT_EQ(image_labels.size(), 2u);
   EXPECT_GE(r.split_counts().size(), 2u);
 
-  expect_shards_merge_to(args, d.path(), {0, 1, 2}, store_path);
+  test::shards_merge_and_compare(args, d.path(), {0, 1, 2}, store_path);
 
   // A year without scenes, and a label file that is no raster: errors naming what is wrong.
   auto other_year = args;
@@ -627,7 +610,7 @@ TEST(BrickKilnPrepare, TilesLabelsAndSplitEqualTheIndependentBuildAndBadRegionsA
   EXPECT_GT(std::count(labels.begin(), labels.end(), 1.0), 0);
   EXPECT_GT(std::count(labels.begin(), labels.end(), 0.0), 0);
 
-  expect_shards_merge_to(args, d.path(), {0, 1}, store_path);
+  test::shards_merge_and_compare(args, d.path(), {0, 1}, store_path);
 
   // A self-intersecting region (a bow tie) is repaired with a warning naming the file and feature;
   // a region that is not a polygon, and a missing --region, are errors.
@@ -700,7 +683,7 @@ TEST(FieldDelineationPrepare, TilesAndMasksEqualTheIndependentBuildSamplingShard
   }
   EXPECT_EQ(ids[0].size(), 6u);
   EXPECT_EQ(ids[0], ids[1]);
-  expect_shards_merge_to(sample, d.path(), {1, 0}, d / "sample0.h5");
+  test::shards_merge_and_compare(sample, d.path(), {1, 0}, d / "sample0.h5");
 
   // Parcels that are lines are refused, naming the file and feature.
   test::write_file(d / "lines.geojson",

@@ -197,17 +197,7 @@ TEST_F(LandCoverOodPrepare, ShardsMergeToTheSingleRun) {
   const fs::path d = dir_->path();
   const fs::path single = d / "single.h5";
   ASSERT_EQ(test::run_sbench(args(single)).exit_code, 0);
-  std::vector<std::string> merge = {"-q", "store", "merge"};
-  for (int k : {2, 0, 1}) {
-    auto a = args(d / fmt::format("s{}.h5", k));
-    a.insert(a.end(), {"--shard", fmt::format("{}/3", k)});
-    ASSERT_EQ(test::run_sbench(a).exit_code, 0);
-    merge.push_back((d / fmt::format("s{}.h5", k)).string());
-  }
-  merge.insert(merge.end(), {"--out", (d / "merged.h5").string()});
-  const auto m = test::run_sbench(merge);
-  ASSERT_EQ(m.exit_code, 0) << m.err;
-  test::run_python("compare_stores.py", {single.string(), (d / "merged.h5").string()});
+  test::shards_merge_and_compare(args(single), d, {2, 0, 1}, single);
 }
 
 // Killed once 32 points are journaled (4 regions of 500 points: most remain), then resumed.

@@ -100,15 +100,9 @@ TEST_F(LandCoverRepPrepare, TripletsAndShards) {
     EXPECT_EQ(split[3 * k + 2], split[3 * k]);
   }
   // Shards of the triplet store merge to it.
-  std::vector<std::string> merge = {"-q", "store", "merge"};
-  for (int k : {1, 0}) {
-    const fs::path s = *dir_ / fmt::format("t{}.h5", k);
-    ASSERT_EQ(test::run_sbench(args(s, {"--triplets", "10", "--shard", fmt::format("{}/2", k)})).exit_code, 0);
-    merge.push_back(s.string());
-  }
-  merge.insert(merge.end(), {"--out", (*dir_ / "merged.h5").string()});
-  ASSERT_EQ(test::run_sbench(merge).exit_code, 0);
-  test::run_python("compare_stores.py", {out.string(), (*dir_ / "merged.h5").string()});
+  auto triplets = args(out);
+  triplets.insert(triplets.end() - 2, {"--triplets", "10"});  // before "--out OUT"
+  test::shards_merge_and_compare(triplets, dir_->path(), {1, 0}, out);
 }
 
 // Killed once 32 of the 96 tiles are journaled, then resumed.

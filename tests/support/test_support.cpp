@@ -159,6 +159,24 @@ void kill_resume_and_compare(const std::vector<std::string>& args, const std::fi
   run_python("compare_stores.py", {complete.string(), out.string()});
 }
 
+void shards_merge_and_compare(std::vector<std::string> args, const std::filesystem::path& dir,
+                              const std::vector<int>& order, const std::filesystem::path& reference) {
+  ASSERT_FALSE(args.empty());
+  std::vector<std::string> merge = {"-q", "store", "merge"};
+  for (int k : order) {
+    args.back() = (dir / ("shard" + std::to_string(k) + ".h5")).string();
+    auto s = args;
+    s.insert(s.end(), {"--shard", std::to_string(k) + "/" + std::to_string(order.size())});
+    const auto r = run_sbench(s);
+    ASSERT_EQ(r.exit_code, 0) << "shard " << k << ": " << r.err;
+    merge.push_back(args.back());
+  }
+  merge.insert(merge.end(), {"--out", (dir / "merged.h5").string()});
+  const auto m = run_sbench(merge);
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  run_python("compare_stores.py", {reference.string(), (dir / "merged.h5").string()});
+}
+
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream s;

@@ -48,6 +48,13 @@ ProcessResult run_sbench(const std::vector<std::string>& args, const std::map<st
 void kill_resume_and_compare(const std::vector<std::string>& args, const std::filesystem::path& complete,
                              int journaled = 32);
 
+// Runs `sbench ARGS --shard K/N` (ARGS as run_sbench takes them, the last one the output store) for
+// each K of `order` (N = its size) into DIR/shardK.h5, merges them in that order into
+// DIR/merged.h5 with `sbench store merge`, and checks with compare_stores.py that the merge equals
+// `reference`, the single run's store. Failures fail the calling test.
+void shards_merge_and_compare(std::vector<std::string> args, const std::filesystem::path& dir,
+                              const std::vector<int>& order, const std::filesystem::path& reference);
+
 // Debian's python3 (numpy, h5py, ... load only there) and the folder of the test scripts.
 std::string python();
 std::filesystem::path python_script(const std::string& name);
