@@ -640,6 +640,7 @@ void TileLoader::fill(TileBatch& b, bool train, bool augment, std::uint64_t seed
       }
     }
   }
+  if (options_.extra) b.extra = options_.extra(b.rows, train, seed, epoch);
 }
 
 std::vector<std::int64_t> TileLoader::series_channels() const {

@@ -81,7 +81,8 @@ struct TileBatch {
   std::int64_t index = 0;  // position of the batch in the pass
   torch::Tensor x;         // (n, C, H, W) float32, pinned when the loader pins
   torch::Tensor y;         // (n, H, W) float32: the mask target or the labelled pixel, transformed as x (when asked)
-  std::vector<std::size_t> rows;  // store rows of the n examples
+  std::vector<std::size_t> rows;     // store rows of the n examples
+  std::vector<torch::Tensor> extra;  // what LoaderOptions::extra read beside the tiles
 };
 
 struct LoaderOptions {
@@ -98,6 +99,11 @@ struct LoaderOptions {
   // is stacked as time_steps x C planes (step-major) and then time_steps planes of 1 (a sampled
   // step) or 0 (an empty slot: the series has fewer valid dates; its planes are 0).
   std::int64_t time_steps = 0;
+  // Inputs read beside the tiles on the loader's threads, into TileBatch::extra: called with the
+  // batch's rows and the pass's (train = shuffle, seed, epoch); the street images of the clusters.
+  std::function<std::vector<torch::Tensor>(const std::vector<std::size_t>& rows, bool train, std::uint64_t seed,
+                                           std::int64_t epoch)>
+      extra;
 };
 
 class TileLoader {

@@ -341,8 +341,20 @@ torch::Tensor forward_batch(TileModel& model, const TileBatch& b, const torch::D
   if (!street) return model.forward(x);
   auto* s = dynamic_cast<StreetInput*>(&model);
   if (!s) fail<Error>("the model does not take street images");
+  if (b.extra.size() == 2) {  // read by the loader's threads (street_extra)
+    return s->forward_street(x, b.extra[0].to(device, /*non_blocking=*/true),
+                             b.extra[1].to(device, /*non_blocking=*/true));
+  }
   auto [images, mask] = street->batch(b.rows, train, seed, epoch);
   return s->forward_street(x, images.to(device), mask.to(device));
+}
+
+// The loader's hook that reads the street images of each batch on its threads, ahead of training.
+auto street_extra(const StreetSampler* street) {
+  return [street](const std::vector<std::size_t>& rows, bool train, std::uint64_t seed, std::int64_t epoch) {
+    auto [images, mask] = street->batch(rows, train, seed, epoch);
+    return std::vector<torch::Tensor>{images, mask};
+  };
 }
 
 Inferred infer(TileModel& model, const TileLoader& loader, const std::vector<std::size_t>& rows,
@@ -861,6 +873,7 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
   lo.time_steps = cfg.integer("time_steps");
   lo.pin_memory = device.is_cuda();
   lo.mask = info.dense ? mask_target->name : "";
+  if (street) lo.extra = street_extra(street.get());
   // Weakly supervised runs validate on the dense mask with a loader of their own.
   std::unique_ptr<TileLoader> val_loader;
   if (!info.weak.empty()) {
@@ -1155,6 +1168,11 @@ std::string predict(const TaskCard& task, const PredictRequest& r) {
   lo.prefetch = static_cast<int>(cfg.integer("prefetch"));
   lo.time_steps = cfg.integer("time_steps");
   lo.pin_memory = device.is_cuda();
+  std::unique_ptr<StreetSampler> street;
+  if (cfg.str("inputs") != "satellite") {
+    street = std::make_unique<StreetSampler>(r.store, cfg.integer("street_images"));
+    lo.extra = street_extra(street.get());
+  }
   TileLoader loader(s, info.inputs, std::move(norm), lo);
   if (loader.channels() != info.channels || loader.height() != info.height || loader.width() != info.width) {
     fail<InputError>("{}: tiles of {} x {} x {}, the run was trained on {} x {} x {}", s.path().string(),
@@ -1195,8 +1213,6 @@ std::string predict(const TaskCard& task, const PredictRequest& r) {
         "to {}\n",
         rows.size(), info.target, r.split, weights.filename().string(), shots, r.out);
   }
-  std::unique_ptr<StreetSampler> street;
-  if (cfg.str("inputs") != "satellite") street = std::make_unique<StreetSampler>(r.store, cfg.integer("street_images"));
   Inferred inf = infer(*model, loader, rows, device, info, nullptr, street.get());
   if (cfg.flag("gp")) {  // the GP's data: the labelled training examples of the same store
     const TargetSpec* t = task.find_target(info.target);

@@ -226,6 +226,31 @@ TEST(TileLoader, EachExampleOncePerPassInAnOrderFixedBySeedAndEpoch) {
     return false;
   });
   EXPECT_EQ(batches, 1);
+
+  // The extra hook (street images): called per batch with its rows and the pass's train, seed and
+  // epoch, its tensors delivered with the batch.
+  LoaderOptions with = o;
+  with.extra = [](const std::vector<std::size_t>& r, bool train, std::uint64_t seed, std::int64_t epoch) {
+    std::vector<std::int64_t> v(r.begin(), r.end());
+    return std::vector<torch::Tensor>{torch::tensor(v),
+                                      torch::tensor({static_cast<std::int64_t>(train), static_cast<std::int64_t>(seed),
+                                                     static_cast<std::int64_t>(epoch)})};
+  };
+  TileLoader hooked(s, inputs, norm, with);
+  for (const bool train : {true, false}) {
+    std::size_t n = 0;
+    hooked.pass(rows, train, false, 9, 4, [&](TileBatch& b) {
+      EXPECT_EQ(b.extra.size(), 2u);
+      if (b.extra.size() != 2) return false;
+      const std::vector<std::int64_t> want(b.rows.begin(), b.rows.end());
+      EXPECT_TRUE(torch::equal(b.extra[0], torch::tensor(want)));
+      EXPECT_TRUE(torch::equal(b.extra[1],
+                               torch::tensor({static_cast<std::int64_t>(train), std::int64_t{9}, std::int64_t{4}})));
+      n += b.rows.size();
+      return true;
+    });
+    EXPECT_EQ(n, rows.size());
+  }
 }
 
 TEST(TileLoader, NormalizesWithTheCardConstantsOfEachSensorGroup) {
