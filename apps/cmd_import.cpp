@@ -1,4 +1,5 @@
 // sbench import TASK --from DIR --out STORE.h5 [--layout train|archive] [--resume] [--threads N]
+//               [--other-classes-unlabelled]
 #include <fmt/format.h>
 
 #include <iostream>
@@ -20,6 +21,7 @@ struct ImportArgs {
   std::string layout = "archive";
   bool resume = false;
   int threads = 0;
+  bool other_classes_unlabelled = false;
 };
 
 int run_import(Context& ctx, const ImportArgs& a) {
@@ -30,6 +32,9 @@ int run_import(Context& ctx, const ImportArgs& a) {
   opt.layout = store::parse_layout(a.layout);
   opt.resume = a.resume;
   opt.threads = a.threads;
+  if (a.other_classes_unlabelled && task.id != "crop_type_africa")
+    fail<UsageError>("--other-classes-unlabelled applies to crop_type_africa, not {}", task.id);
+  opt.other_classes_unlabelled = a.other_classes_unlabelled;
   opt.command_line = ctx.command_line;
   opt.progress = ctx.progress();
 #ifdef SBENCH_WITH_GDAL
@@ -58,6 +63,9 @@ void add_import_command(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   cmd->add_flag("--resume", a->resume, "Continue an interrupted import of the same release");
   cmd->add_option("--threads", a->threads, "Decoding threads (default: every core)")->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--other-classes-unlabelled", a->other_classes_unlabelled,
+                "crop_type_africa: truth codes past the card's 4 classes (the legend's yam, intercrop, ...) become 0 "
+                "(unlabelled) and are counted, instead of an error");
   cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { return run_import(ctx, *a); }; });
 }
 

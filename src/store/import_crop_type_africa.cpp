@@ -195,13 +195,22 @@ ImportReport import_crop_type_africa(const TaskCard& task, const TaskRegistry& r
         }
         const auto labels = truth.to_vector<std::int64_t>();
         auto* t = ex.as<std::uint8_t>("truth");
+        std::size_t other = 0;
         for (std::size_t p = 0; p < labels.size(); ++p) {
+          if (labels[p] >= num_classes && opt.other_classes_unlabelled) {
+            t[p] = 0;
+            ++other;
+            continue;
+          }
           if (labels[p] < 0 || labels[p] >= num_classes) {
-            fail<InputError>("{}: pixel {} has class {}, expected 0 (unlabelled) to {}", truth_path.string(), p,
-                             labels[p], num_classes - 1);
+            fail<InputError>(
+                "{}: pixel {} has class {}, expected 0 (unlabelled) to {}{}", truth_path.string(), p, labels[p],
+                num_classes - 1,
+                labels[p] > 0 ? " (--other-classes-unlabelled imports codes past the card's classes as 0)" : "");
           }
           t[p] = static_cast<std::uint8_t>(labels[p]);
         }
+        if (other > 0) tally.add("tile_with_other_classes", ex.id);
         ex.split = static_cast<std::uint8_t>(tile.partition);
         ex.set("country", tile.country);
         ex.set("tile", static_cast<double>(tile.id));

@@ -28,6 +28,10 @@ struct ImportOptions {
   // image codecs of its own: the CLI passes the raster component's GDAL reader. Needed by the
   // field_delineation importer only.
   std::function<NpyArray(const std::filesystem::path&)> read_image;
+  // crop_type_africa: truth codes past the card's classes (the release legend's yam, intercrop,
+  // sorghum, ... in Ghana) are imported as 0 (unlabelled), the tiles that had any counted as
+  // tile_with_other_classes; without it they are an error naming the file.
+  bool other_classes_unlabelled = false;
 };
 
 // What an import did: examples written and every other outcome counted, with the first few ids
