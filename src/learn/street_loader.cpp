@@ -8,6 +8,9 @@ namespace sbench::learn {
 StreetSampler::StreetSampler(const std::filesystem::path& store, std::int64_t k)
     : k_(k), index_(store::read_street_index(store)), images_(store) {
   if (k_ < 1) fail<UsageError>("street_images {}: expected at least 1", k_);
+  if (images_.size() != index_.size)
+    fail<InputError>("{}: /street/image holds {} x {} images, the size attribute says {}", store.string(),
+                     images_.size(), images_.size(), index_.size);
 }
 
 std::vector<std::int64_t> StreetSampler::pick(std::size_t row, bool train, std::uint64_t seed,
@@ -31,6 +34,17 @@ std::vector<std::int64_t> StreetSampler::pick(std::size_t row, bool train, std::
 
 std::pair<torch::Tensor, torch::Tensor> StreetSampler::batch(const std::vector<std::size_t>& rows, bool train,
                                                              std::uint64_t seed, std::int64_t epoch) const {
+  auto [raw, mask] = raw_batch(rows, train, seed, epoch);
+  return {normalize(raw, mask), mask};
+}
+
+torch::Tensor StreetSampler::normalize(const torch::Tensor& raw, const torch::Tensor& mask) {
+  const auto x = (raw.to(torch::kFloat32) / 255.0 - 0.5) / 0.25;
+  return x * mask.view({mask.size(0), mask.size(1), 1, 1, 1});  // padding slots 0
+}
+
+std::pair<torch::Tensor, torch::Tensor> StreetSampler::raw_batch(const std::vector<std::size_t>& rows, bool train,
+                                                                 std::uint64_t seed, std::int64_t epoch) const {
   const auto n = static_cast<std::int64_t>(rows.size());
   const std::int64_t s = index_.size, plane = 3 * s * s;
   auto raw = torch::zeros({n, k_, 3, s, s}, torch::kUInt8);
@@ -48,8 +62,7 @@ std::pair<torch::Tensor, torch::Tensor> StreetSampler::batch(const std::vector<s
       j = e;
     }
   }
-  auto x = (raw.to(torch::kFloat32) / 255.0 - 0.5) / 0.25;
-  return {x * mask.view({n, k_, 1, 1, 1}), mask};
+  return {raw, mask};
 }
 
 }  // namespace sbench::learn

@@ -26,6 +26,11 @@ class StreetSampler {
   std::vector<std::int64_t> pick(std::size_t row, bool train, std::uint64_t seed, std::int64_t epoch) const;
   std::pair<torch::Tensor, torch::Tensor> batch(const std::vector<std::size_t>& rows, bool train, std::uint64_t seed,
                                                 std::int64_t epoch) const;
+  // The same images as stored, (n, K, 3, S, S) uint8 (a quarter of the float batch, for the loader's
+  // queue and the copy to the device), and the mask; normalize() gives batch()'s pair.
+  std::pair<torch::Tensor, torch::Tensor> raw_batch(const std::vector<std::size_t>& rows, bool train,
+                                                    std::uint64_t seed, std::int64_t epoch) const;
+  static torch::Tensor normalize(const torch::Tensor& raw, const torch::Tensor& mask);
 
  private:
   std::int64_t k_;

@@ -334,25 +334,24 @@ struct Inferred {
 };
 
 // The model's outputs of a batch: the tiles, or with street inputs the tiles and the clusters' street
-// images (a random draw of K in training, the first K otherwise).
+// images that the loader read with them (a random draw of K in training, the first K otherwise).
 torch::Tensor forward_batch(TileModel& model, const TileBatch& b, const torch::Device& device,
-                            const StreetSampler* street, bool train, std::uint64_t seed, std::int64_t epoch) {
+                            const StreetSampler* street) {
   auto x = b.x.to(device, /*non_blocking=*/true);
   if (!street) return model.forward(x);
   auto* s = dynamic_cast<StreetInput*>(&model);
   if (!s) fail<Error>("the model does not take street images");
-  if (b.extra.size() == 2) {  // read by the loader's threads (street_extra)
-    return s->forward_street(x, b.extra[0].to(device, /*non_blocking=*/true),
-                             b.extra[1].to(device, /*non_blocking=*/true));
-  }
-  auto [images, mask] = street->batch(b.rows, train, seed, epoch);
-  return s->forward_street(x, images.to(device), mask.to(device));
+  // The uint8 photos and their mask, read by the loader's threads (street_extra), normalized on the device.
+  if (b.extra.size() != 2) fail<Error>("the loader read no street images for batch {}", b.index);
+  const auto mask = b.extra[1].to(device, /*non_blocking=*/true);
+  return s->forward_street(x, StreetSampler::normalize(b.extra[0].to(device, /*non_blocking=*/true), mask), mask);
 }
 
 // The loader's hook that reads the street images of each batch on its threads, ahead of training.
-auto street_extra(const StreetSampler* street) {
-  return [street](const std::vector<std::size_t>& rows, bool train, std::uint64_t seed, std::int64_t epoch) {
-    auto [images, mask] = street->batch(rows, train, seed, epoch);
+auto street_extra(const StreetSampler* street, bool pin) {
+  return [street, pin](const std::vector<std::size_t>& rows, bool train, std::uint64_t seed, std::int64_t epoch) {
+    auto [images, mask] = street->raw_batch(rows, train, seed, epoch);
+    if (pin) images = images.pin_memory(), mask = mask.pin_memory();
     return std::vector<torch::Tensor>{images, mask};
   };
 }
@@ -365,7 +364,7 @@ Inferred infer(TileModel& model, const TileLoader& loader, const std::vector<std
   Inferred r;
   double loss_sum = 0;
   loader.pass(rows, false, false, 0, 0, [&](TileBatch& b) {
-    auto o = forward_batch(model, b, device, street, false, 0, 0).to(torch::kCPU).contiguous();
+    auto o = forward_batch(model, b, device, street).to(torch::kCPU).contiguous();
     if (info.dense) {
       auto v = (info.classes == 2 ? torch::sigmoid(o.squeeze(1)) : o.argmax(1).to(torch::kFloat32)).contiguous();
       r.out.insert(r.out.end(), v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
@@ -873,7 +872,7 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
   lo.time_steps = cfg.integer("time_steps");
   lo.pin_memory = device.is_cuda();
   lo.mask = info.dense ? mask_target->name : "";
-  if (street) lo.extra = street_extra(street.get());
+  if (street) lo.extra = street_extra(street.get(), lo.pin_memory);
   // Weakly supervised runs validate on the dense mask with a loader of their own.
   std::unique_ptr<TileLoader> val_loader;
   if (!info.weak.empty()) {
@@ -1015,7 +1014,7 @@ std::string train(const TaskCard& task, const TrainRequest& r) {
         loss = triplet_loss(z.select(1, 0), z.select(1, 1), z.select(1, 2), cfg.number("margin"),
                             cfg.number("embedding_l2"));
       } else {
-        auto o = forward_batch(*model, b, device, street.get(), true, seed, epoch);
+        auto o = forward_batch(*model, b, device, street.get());
         loss = loss_of(
             o, b.y.defined() ? b.y.to(device, /*non_blocking=*/true) : batch_targets(b.rows, truth, info, device),
             info);
@@ -1171,7 +1170,7 @@ std::string predict(const TaskCard& task, const PredictRequest& r) {
   std::unique_ptr<StreetSampler> street;
   if (cfg.str("inputs") != "satellite") {
     street = std::make_unique<StreetSampler>(r.store, cfg.integer("street_images"));
-    lo.extra = street_extra(street.get());
+    lo.extra = street_extra(street.get(), lo.pin_memory);
   }
   TileLoader loader(s, info.inputs, std::move(norm), lo);
   if (loader.channels() != info.channels || loader.height() != info.height || loader.width() != info.width) {

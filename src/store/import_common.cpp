@@ -158,6 +158,7 @@ void run_import(StoreWriter& writer, std::size_t count, int threads,
                       for (auto& f : s->loaded.files) writer.add_source_file(std::move(f));
                       writer.append(*s->example);
                       tally.add(written);
+                      for (const auto& n : s->loaded.notes) tally.add(n, s->example->id);
                     } else {
                       tally.add(s->loaded.status, s->loaded.sample);
                     }

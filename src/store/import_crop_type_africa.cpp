@@ -210,7 +210,7 @@ ImportReport import_crop_type_africa(const TaskCard& task, const TaskRegistry& r
           }
           t[p] = static_cast<std::uint8_t>(labels[p]);
         }
-        if (other > 0) tally.add("tile_with_other_classes", ex.id);
+        if (other > 0) loaded.notes.push_back("tile_with_other_classes");
         ex.split = static_cast<std::uint8_t>(tile.partition);
         ex.set("country", tile.country);
         ex.set("tile", static_cast<double>(tile.id));

@@ -258,12 +258,19 @@ StreetImageReader::StreetImageReader(const fs::path& store) {
   if (H5Sget_simple_extent_ndims(space) != 4)
     fail<InputError>("{}: /street/image: expected 4 dimensions (image, band, row, column)", m->where);
   H5Sget_simple_extent_dims(space, m->dims, nullptr);
+  if (m->dims[1] != 3 || m->dims[2] != m->dims[3])
+    fail<InputError>("{}: /street/image: images of {} x {} x {}, expected 3 x S x S", m->where, m->dims[1], m->dims[2],
+                     m->dims[3]);
   impl_ = std::move(m);
 }
 
 StreetImageReader::~StreetImageReader() {
   std::lock_guard<std::mutex> lock(h5::library_mutex());
   impl_.reset();
+}
+
+int StreetImageReader::size() const {
+  return static_cast<int>(impl_->dims[2]);
 }
 
 std::int64_t StreetImageReader::images() const {

@@ -300,7 +300,7 @@ TEST_F(CropTypeKenyaSynth, SeriesEqualAnIndependentBuildAndCarryTheCropSignal) {
 }
 
 TEST_F(CropTypeKenyaSynth, ShardsMergeToTheSingleRun) {
-  test::shards_merge_and_compare(args_, dir_->path(), {2, 0, 1}, args_.back());
+  ASSERT_NO_FATAL_FAILURE(test::shards_merge_and_compare(args_, dir_->path(), {2, 0, 1}, args_.back()));
 }
 
 TEST_F(CropTypeKenyaSynth, BadInputNamesTheFileAndTheField) {
@@ -343,7 +343,7 @@ TEST(CropTypeKenyaResume, KilledRunResumesToTheUninterruptedStore) {
   ASSERT_EQ(test::run_sbench(args).exit_code, 0);
   auto killed = args;
   killed.back() = (d / "killed.h5").string();
-  test::kill_resume_and_compare(killed, args.back());
+  ASSERT_NO_FATAL_FAILURE(test::kill_resume_and_compare(killed, args.back()));
 }
 
 TEST(CropTypeAfricaSynth, TilesEqualAnIndependentBuildAndShardsMerge) {
@@ -391,7 +391,7 @@ TEST(CropTypeAfricaSynth, TilesEqualAnIndependentBuildAndShardsMerge) {
     test::run_python("crop_type_africa_reference.py", {(d / "raw").string(), with.string()});
   }
   // Two shards merge to the single run's store.
-  test::shards_merge_and_compare(args, d.path(), {1, 0}, single);
+  ASSERT_NO_FATAL_FAILURE(test::shards_merge_and_compare(args, d.path(), {1, 0}, single));
 
   // Bad input: a field without a country, a country that is not a variant, no scene in the window.
   const std::string fields = test::read_file(d / "raw" / "fields.geojson");
@@ -430,7 +430,7 @@ TEST(CropTypeAfricaResume, KilledRunResumesToTheUninterruptedStore) {
   ASSERT_EQ(store::StoreReader(args.back()).size(), 42u);
   auto killed = args;
   killed.back() = (d / "killed.h5").string();
-  test::kill_resume_and_compare(killed, args.back());
+  ASSERT_NO_FATAL_FAILURE(test::kill_resume_and_compare(killed, args.back()));
 }
 
 }  // namespace

@@ -387,7 +387,7 @@ TEST(CropYieldSynth, PreparedStoreCarriesThePlantedSignalAndShardsMerge) {
   }
 
   // Shards 1/2 then 0/2, merged.
-  test::shards_merge_and_compare(args, d.path(), {1, 0}, single);
+  ASSERT_NO_FATAL_FAILURE(test::shards_merge_and_compare(args, d.path(), {1, 0}, single));
 }
 
 // 30 counties (60 region-years): killed once the first 32 examples are journaled (28 remain), then
@@ -398,7 +398,7 @@ TEST(CropYieldSynth, KilledRunResumesToTheUninterruptedStore) {
   ASSERT_FALSE(args.empty());
   auto killed = args;
   killed.back() = (d / "killed.h5").string();
-  test::kill_resume_and_compare(killed, d / "raw.h5");
+  ASSERT_NO_FATAL_FAILURE(test::kill_resume_and_compare(killed, d / "raw.h5"));
 }
 
 }  // namespace

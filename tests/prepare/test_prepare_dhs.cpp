@@ -513,7 +513,7 @@ TEST(LsmsPrepare, PairsOfTilesEqualTheIndependentBuildAndShardsMerge) {
   r.read("x_after", 0, 1, b.data());
   EXPECT_NE(a, b);
 
-  test::shards_merge_and_compare(args, d.path(), {1, 0}, store_path);
+  ASSERT_NO_FATAL_FAILURE(test::shards_merge_and_compare(args, d.path(), {1, 0}, store_path));
 
   // The coordinates file must sit beside the pairs file.
   fs::remove(d / "raw" / "asset_infrstructure_indicies_lsms.csv");
@@ -564,7 +564,7 @@ TEST(CroplandPrepare, TilesMasksAndWeakLabelsEqualTheIndependentBuildAndShardsMe
   EXPECT_EQ(image_labels.size(), 2u);
   EXPECT_GE(r.split_counts().size(), 2u);
 
-  test::shards_merge_and_compare(args, d.path(), {0, 1, 2}, store_path);
+  ASSERT_NO_FATAL_FAILURE(test::shards_merge_and_compare(args, d.path(), {0, 1, 2}, store_path));
 
   // A year without scenes, and a label file that is no raster: errors naming what is wrong.
   auto other_year = args;
@@ -610,7 +610,7 @@ TEST(BrickKilnPrepare, TilesLabelsAndSplitEqualTheIndependentBuildAndBadRegionsA
   EXPECT_GT(std::count(labels.begin(), labels.end(), 1.0), 0);
   EXPECT_GT(std::count(labels.begin(), labels.end(), 0.0), 0);
 
-  test::shards_merge_and_compare(args, d.path(), {0, 1}, store_path);
+  ASSERT_NO_FATAL_FAILURE(test::shards_merge_and_compare(args, d.path(), {0, 1}, store_path));
 
   // A self-intersecting region (a bow tie) is repaired with a warning naming the file and feature;
   // a region that is not a polygon, and a missing --region, are errors.
@@ -683,7 +683,7 @@ TEST(FieldDelineationPrepare, TilesAndMasksEqualTheIndependentBuildSamplingShard
   }
   EXPECT_EQ(ids[0].size(), 6u);
   EXPECT_EQ(ids[0], ids[1]);
-  test::shards_merge_and_compare(sample, d.path(), {1, 0}, d / "sample0.h5");
+  ASSERT_NO_FATAL_FAILURE(test::shards_merge_and_compare(sample, d.path(), {1, 0}, d / "sample0.h5"));
 
   // Parcels that are lines are refused, naming the file and feature.
   test::write_file(d / "lines.geojson",

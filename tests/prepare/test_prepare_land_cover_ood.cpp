@@ -197,14 +197,14 @@ TEST_F(LandCoverOodPrepare, ShardsMergeToTheSingleRun) {
   const fs::path d = dir_->path();
   const fs::path single = d / "single.h5";
   ASSERT_EQ(test::run_sbench(args(single)).exit_code, 0);
-  test::shards_merge_and_compare(args(single), d, {2, 0, 1}, single);
+  ASSERT_NO_FATAL_FAILURE(test::shards_merge_and_compare(args(single), d, {2, 0, 1}, single));
 }
 
 // Killed once 32 points are journaled (4 regions of 500 points: most remain), then resumed.
 TEST_F(LandCoverOodPrepare, KilledRunResumesToTheUninterruptedStore) {
   test::TempDir d;
   ASSERT_EQ(test::run_sbench(args(d / "single.h5")).exit_code, 0);
-  test::kill_resume_and_compare(args(d / "killed.h5"), d / "single.h5");
+  ASSERT_NO_FATAL_FAILURE(test::kill_resume_and_compare(args(d / "killed.h5"), d / "single.h5"));
 }
 
 TEST_F(LandCoverOodPrepare, BadInputStopsWithTheFileAndWhatWasExpected) {

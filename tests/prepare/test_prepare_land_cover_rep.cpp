@@ -102,14 +102,14 @@ TEST_F(LandCoverRepPrepare, TripletsAndShards) {
   // Shards of the triplet store merge to it.
   auto triplets = args(out);
   triplets.insert(triplets.end() - 2, {"--triplets", "10"});  // before "--out OUT"
-  test::shards_merge_and_compare(triplets, dir_->path(), {1, 0}, out);
+  ASSERT_NO_FATAL_FAILURE(test::shards_merge_and_compare(triplets, dir_->path(), {1, 0}, out));
 }
 
 // Killed once 32 of the 96 tiles are journaled, then resumed.
 TEST_F(LandCoverRepPrepare, KilledRunResumesToTheUninterruptedStore) {
   const fs::path single = *dir_ / "single.h5";
   ASSERT_EQ(test::run_sbench(args(single)).exit_code, 0);
-  test::kill_resume_and_compare(args(*dir_ / "killed.h5"), single);
+  ASSERT_NO_FATAL_FAILURE(test::kill_resume_and_compare(args(*dir_ / "killed.h5"), single));
 }
 
 TEST_F(LandCoverRepPrepare, BadInputStopsWithTheFileAndWhatWasExpected) {

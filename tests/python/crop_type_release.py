@@ -41,7 +41,7 @@ def make(out, other=False):
             planet = rng.integers(200, 4000, size=(4, 71, 71, t3)).astype(np.int16)
             np.savez_compressed(os.path.join(folder, "npy", name + ".npz"), s1=s1, s2=s2, planet=planet)
             truth = rng.integers(0, 5, size=(64, 64)).astype(np.uint8)
-            if other and k == 0 and country == "ghana":  # legend codes past the 4 classes: yam .. okra
+            if other and k in (0, 2) and country == "ghana":  # legend codes past the 4 classes: yam .. okra
                 truth[0, :8] = [5, 6, 7, 8, 5, 6, 7, 8]
             np.savez_compressed(os.path.join(folder, "truth", name + ".npz"), truth=truth)
             # Ghana's JSON names use the plain id, South Sudan's the padded one: both occur in the wild.

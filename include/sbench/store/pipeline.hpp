@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sbench/core/progress.hpp"
@@ -39,6 +40,11 @@ struct Loaded {
   std::string status;
   std::string sample;  // id or file to show for the status
   std::vector<SourceFile> files;
+  // Statuses counted beside an appended example, with its id (tallied in item order like the rest).
+  std::vector<std::string> notes;
+  Loaded() = default;
+  Loaded(std::string status_, std::string sample_ = "", std::vector<SourceFile> files_ = {})  // NOLINT: {status, id}
+      : status(std::move(status_)), sample(std::move(sample_)), files(std::move(files_)) {}
 };
 
 // Runs items 0..count-1 through the pipeline. id_of(i) is called in order first: items whose id

@@ -65,6 +65,7 @@ class StreetImageReader {
   StreetImageReader(const StreetImageReader&) = delete;
   StreetImageReader& operator=(const StreetImageReader&) = delete;
   std::int64_t images() const;
+  int size() const;  // S of the 3 x S x S images
   void read(std::int64_t first, std::int64_t count, std::uint8_t* dst) const;
 
  private:
