@@ -19,6 +19,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Pearson's r of two series, from its definition.
+double pearson(const std::vector<double>& x, const std::vector<double>& y) {
+  double mx = 0, my = 0;
+  for (std::size_t i = 0; i < x.size(); ++i)
+    mx += x[i] / static_cast<double>(x.size()), my += y[i] / static_cast<double>(x.size());
+  double sxy = 0, sxx = 0, syy = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    sxy += (x[i] - mx) * (y[i] - my), sxx += (x[i] - mx) * (x[i] - mx), syy += (y[i] - my) * (y[i] - my);
+  }
+  return sxy / std::sqrt(sxx * syy);
+}
+
 class StreetImport : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -168,14 +180,7 @@ TEST(StreetSynth, PlantedPhotosImportAndScoreOnTheirSubset) {
     y.push_back(asset[i]);
   }
   ASSERT_GE(x.size(), 4u);
-  double mx = 0, my = 0;
-  for (std::size_t i = 0; i < x.size(); ++i)
-    mx += x[i] / static_cast<double>(x.size()), my += y[i] / static_cast<double>(x.size());
-  double sxy = 0, sxx = 0, syy = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    sxy += (x[i] - mx) * (y[i] - my), sxx += (x[i] - mx) * (x[i] - mx), syy += (y[i] - my) * (y[i] - my);
-  }
-  EXPECT_GT(sxy / std::sqrt(sxx * syy), 0.8);
+  EXPECT_GT(pearson(x, y), 0.8);
   // Eval: the train split (more clusters than test at this size) scored whole and on the clusters
   // with and without photos.
   std::string csv = "id,asset_index\n";
@@ -201,14 +206,7 @@ TEST(StreetSynth, PlantedPhotosImportAndScoreOnTheirSubset) {
   }
   ASSERT_GE(with, 3u);
   // The subset's r2 (squared Pearson, the card's metric) computed here from the rows with photos.
-  double mp = 0, mt = 0;
-  for (std::size_t k = 0; k < pw.size(); ++k)
-    mp += pw[k] / static_cast<double>(pw.size()), mt += tw[k] / static_cast<double>(pw.size());
-  double spt = 0, spp = 0, stt = 0;
-  for (std::size_t k = 0; k < pw.size(); ++k) {
-    spt += (pw[k] - mp) * (tw[k] - mt), spp += (pw[k] - mp) * (pw[k] - mp), stt += (tw[k] - mt) * (tw[k] - mt);
-  }
-  const double r2_with = spt * spt / (spp * stt);
+  const double r2_with = pearson(pw, tw) * pearson(pw, tw);
   EXPECT_NEAR(m["groups"]["street_images"]["values"]["with"]["metrics"]["r2"].get<double>(), r2_with, 1e-9);
   // The report shows the whole split and the subset, side by side.
   const auto html = test::read_file(d / "r.html");
